@@ -1,0 +1,54 @@
+/** Applies the numbered SQL migrations in migrations/ with node-pg-migrate. */
+import pg from 'pg';
+import { runner, type RunnerOption } from 'node-pg-migrate';
+import { migrationsDir } from '../paths.ts';
+
+export const MIGRATIONS_TABLE = 'fifo_migrations';
+
+export interface MigrateOptions {
+  url: string;
+  direction: 'up' | 'down';
+  /** Migrations to run; default: all pending (up) or all applied (down). */
+  count?: number;
+  /** Schema to migrate (default: public). Tests give each suite its own. */
+  schema?: string;
+  /** `migrate down` drops a non-empty trade_records/audit trail only when this is set. */
+  dropFacts?: boolean;
+  log?: (msg: string) => void;
+}
+
+export async function migrate(opts: MigrateOptions): Promise<string[]> {
+  const client = new pg.Client({ connectionString: opts.url });
+  const notices: string[] = [];
+  client.on('notice', (n) => {
+    notices.push(n.message ?? '');
+    opts.log?.(`NOTICE: ${n.message}`);
+  });
+  await client.connect();
+  try {
+    if (opts.dropFacts) await client.query(`SET fifo.allow_drop_facts = on`);
+    const schema = opts.schema ?? 'public';
+    // node-pg-migrate's own chatter (file lists, SQL dumps on error) is left out: the
+    // caller reports errors, and only the per-migration lines are worth showing.
+    const say = (m: string) => {
+      if (m.startsWith('### MIGRATION')) opts.log?.(m.replace(/^### MIGRATION (\S+) \((\w+)\) ###$/, '$1 ($2)'));
+    };
+    const options: RunnerOption = {
+      dbClient: client,
+      dir: migrationsDir,
+      direction: opts.direction,
+      count: opts.count ?? Infinity,
+      migrationsTable: MIGRATIONS_TABLE,
+      schema,
+      createSchema: schema !== 'public',
+      checkOrder: true,
+      singleTransaction: true,
+      verbose: false,
+      logger: { debug: () => {}, info: say, warn: say, error: say },
+    };
+    const ran = await runner(options);
+    return ran.map((m) => m.name);
+  } finally {
+    await client.end();
+  }
+}
