@@ -1,0 +1,133 @@
+import { AMOUNT_SCALE, divRoundHalfUpNonNegative, formatFixed } from './decimal.ts';
+import { EngineInputError, describeValue } from './errors.ts';
+import { Lot } from './lot.ts';
+import { compareCodePoints } from './trade-order.ts';
+import { METHODS } from './types.ts';
+import type { Method, OpenLot, SymbolState, Watermark } from './types.ts';
+import { Origin, TIME_FORMAT, canonicalAmount, fail, isValidTime, parseAmount } from './validate.ts';
+
+/**
+ * Inventory state of one symbol. The JSON form ({@link SymbolState}) is what callers store
+ * (jsonb) and pass back; this module converts it to and from the engine's working form, validating
+ * it on the way in (a state is input too: it may have been edited or produced by an older build).
+ */
+
+/** State of a symbol before any trade. */
+export function emptyState(symbol: string, method: Method): SymbolState {
+  if (typeof symbol !== 'string' || symbol.length === 0) {
+    throw new EngineInputError(`state: symbol must be a non-empty string, got ${describeValue(symbol)}`, null, 'state.symbol', symbol);
+  }
+  checkMethod(method, symbol);
+  return { symbol, method, lots: [], watermark: null, tradesProcessed: 0 };
+}
+
+function checkMethod(method: unknown, symbol: string): asserts method is Method {
+  if (!(METHODS as readonly unknown[]).includes(method)) {
+    throw new EngineInputError(
+      `state of ${symbol}: method must be one of ${METHODS.join(', ')}, got ${describeValue(method)}`,
+      null,
+      'state.method',
+      method,
+    );
+  }
+}
+
+/** Working form of a state. */
+export interface LoadedState {
+  symbol: string;
+  method: Method;
+  /** Open lots in processing order. */
+  lots: Lot[];
+  watermark: Watermark | null;
+  tradesProcessed: number;
+}
+
+function stateError(symbol: string, field: string, problem: string, value: unknown): never {
+  throw new EngineInputError(`state of ${symbol}: ${field} ${problem}, got ${describeValue(value)}`, null, `state.${field}`, value);
+}
+
+/** Validates a SymbolState (e.g. parsed back from jsonb) into its working form. Does not modify it. */
+export function loadState(state: SymbolState): LoadedState {
+  if (typeof state !== 'object' || state === null) {
+    throw new EngineInputError(`state must be an object, got ${describeValue(state)}`, null, 'state', state);
+  }
+  const symbol = state.symbol;
+  if (typeof symbol !== 'string' || symbol.length === 0) stateError('?', 'symbol', 'must be a non-empty string', symbol);
+  checkMethod(state.method, symbol);
+  const tradesProcessed = state.tradesProcessed;
+  if (typeof tradesProcessed !== 'number' || !Number.isSafeInteger(tradesProcessed) || tradesProcessed < 0) {
+    stateError(symbol, 'tradesProcessed', 'must be a non-negative integer', tradesProcessed);
+  }
+  let watermark: Watermark | null = null;
+  const w = state.watermark;
+  if (w !== null && w !== undefined) {
+    if (typeof w !== 'object') stateError(symbol, 'watermark', 'must be an object or null', w);
+    if (!isValidTime(w.time)) stateError(symbol, 'watermark.time', `must be UTC text ${TIME_FORMAT}`, w.time);
+    if (w.side !== 'buy' && w.side !== 'sell') stateError(symbol, 'watermark.side', "must be 'buy' or 'sell'", w.side);
+    if (typeof w.orderId !== 'string' || w.orderId.length === 0) stateError(symbol, 'watermark.orderId', 'must be a non-empty string', w.orderId);
+    watermark = { time: w.time, side: w.side, orderId: w.orderId };
+  }
+  const rawLots = state.lots;
+  if (!Array.isArray(rawLots)) stateError(symbol, 'lots', 'must be an array', rawLots);
+  if (rawLots.length > 0 && watermark === null) stateError(symbol, 'watermark', 'must be set when there are open lots', null);
+
+  const lots: Lot[] = new Array<Lot>(rawLots.length);
+  const ids = new Set<string>();
+  let prev: Lot | null = null;
+  for (let i = 0; i < rawLots.length; i++) {
+    const raw = rawLots[i] as OpenLot;
+    if (typeof raw !== 'object' || raw === null) stateError(symbol, `lots[${i}]`, 'must be an object', raw);
+    const orderId = raw.orderId;
+    if (typeof orderId !== 'string' || orderId.length === 0) {
+      fail(new Origin(null, symbol, null, i), 'orderId', 'must be a non-empty string', orderId);
+    }
+    const origin = new Origin(orderId, symbol, null, i);
+    if (ids.has(orderId)) fail(origin, 'orderId', 'is a duplicate', orderId);
+    ids.add(orderId);
+    if (!isValidTime(raw.time)) fail(origin, 'time', `must be UTC text ${TIME_FORMAT}`, raw.time);
+    const price = parseAmount(raw.price, 'price', true, origin);
+    const size = parseAmount(raw.size, 'size', true, origin);
+    const fee = parseAmount(raw.fee, 'fee', false, origin);
+    const remaining = parseAmount(raw.remaining, 'remaining', true, origin);
+    if (remaining > size) fail(origin, 'remaining', `must be <= size (${raw.size})`, raw.remaining);
+    const time = raw.time;
+    if (prev !== null && (time < prev.time || (time === prev.time && compareCodePoints(orderId, prev.orderId) <= 0))) {
+      fail(origin, 'time', 'is out of processing order (lots must be listed oldest first)', time);
+    }
+    if (watermark !== null) {
+      const wm = watermark;
+      const after =
+        time > wm.time || (time === wm.time && wm.side === 'buy' && compareCodePoints(orderId, wm.orderId) > 0);
+      if (after) fail(origin, 'time', `is after the state's watermark (${wm.side} "${wm.orderId}" at ${wm.time})`, time);
+    }
+    const feeTaken = fee === 0n || remaining === size ? 0n : divRoundHalfUpNonNegative(fee * (size - remaining), size);
+    const lot: Lot = new Lot(
+      orderId,
+      time,
+      canonicalAmount(raw.price, price),
+      canonicalAmount(raw.size, size),
+      fee === 0n ? '0' : canonicalAmount(raw.fee, fee),
+      price,
+      size,
+      fee,
+      remaining,
+      feeTaken,
+      i,
+    );
+    lots[i] = lot;
+    prev = lot;
+  }
+  return { symbol, method: state.method, lots, watermark, tradesProcessed };
+}
+
+/** JSON form of a working lot. */
+export function toOpenLot(lot: Lot): OpenLot {
+  return {
+    orderId: lot.orderId,
+    time: lot.time,
+    price: lot.priceText,
+    size: lot.sizeText,
+    fee: lot.feeText,
+    remaining: lot.remaining === lot.size ? lot.sizeText : formatFixed(lot.remaining, AMOUNT_SCALE),
+  };
+}

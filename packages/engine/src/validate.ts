@@ -1,0 +1,210 @@
+import { AMOUNT_SCALE, DecimalSyntaxError, describeIssue, formatFixed, isCanonicalText, parseFixed } from './decimal.ts';
+import { EngineInputError, describeValue } from './errors.ts';
+import { compareCodePoints } from './trade-order.ts';
+import type { TradeInput, Watermark } from './types.ts';
+
+/**
+ * Input validation. Every check throws {@link EngineInputError} naming the trade (or state lot)
+ * and the field. The engine validates each trade before it processes it and returns nothing when
+ * any trade of the batch is invalid, so a batch is accepted whole or not at all.
+ */
+
+const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digit(t: string, i: number): number {
+  const c = t.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1000; // poisons any sum it is part of
+}
+
+/** True for a fixed-width UTC time `YYYY-MM-DDTHH:MM:SS.ffffffZ` naming a real instant. */
+export function isValidTime(t: unknown): t is string {
+  if (typeof t !== 'string' || t.length !== 27) return false;
+  if (
+    t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(10) !== 84 /* T */ ||
+    t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58 || t.charCodeAt(19) !== 46 || t.charCodeAt(26) !== 90 /* Z */
+  ) {
+    return false;
+  }
+  const year = digit(t, 0) * 1000 + digit(t, 1) * 100 + digit(t, 2) * 10 + digit(t, 3);
+  const month = digit(t, 5) * 10 + digit(t, 6);
+  const day = digit(t, 8) * 10 + digit(t, 9);
+  const hour = digit(t, 11) * 10 + digit(t, 12);
+  const minute = digit(t, 14) * 10 + digit(t, 15);
+  const second = digit(t, 17) * 10 + digit(t, 18);
+  for (let i = 20; i < 26; i++) if (digit(t, i) < 0) return false;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    return false;
+  }
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const dim = month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month] as number);
+  return day <= dim;
+}
+
+export const TIME_FORMAT = 'YYYY-MM-DDTHH:MM:SS.ffffffZ';
+
+/**
+ * Where a value comes from, for error messages: a trade of the batch (`lotIndex` null) or an open
+ * lot of the state. The message label is only built when an error is thrown.
+ */
+export class Origin {
+  constructor(
+    readonly orderId: string | null,
+    readonly symbol: string,
+    /** Index of the trade in the batch, or null for the state. */
+    readonly index: number | null,
+    /** Index of the lot in state.lots, or null for a trade. */
+    readonly lotIndex: number | null = null,
+  ) {}
+  get label(): string {
+    const who = this.orderId === null ? `#${this.index ?? this.lotIndex}` : JSON.stringify(this.orderId);
+    return this.lotIndex === null ? `trade ${who} (${this.symbol})` : `state of ${this.symbol}: open lot ${who}`;
+  }
+  get fieldPrefix(): string {
+    return this.lotIndex === null ? '' : `state.lots[${this.lotIndex}].`;
+  }
+}
+
+export function fail(origin: Origin, field: string, problem: string, value: unknown): never {
+  throw new EngineInputError(
+    `${origin.label}: ${origin.fieldPrefix}${field} ${problem}, got ${describeValue(value)}`,
+    origin.orderId,
+    origin.fieldPrefix + field,
+    value,
+    origin.index,
+  );
+}
+
+/**
+ * Parses an amount at AMOUNT_SCALE; `positive` → must be > 0, else ≥ 0. Negative amounts are never
+ * accepted (sizes, prices and fees are never negative).
+ */
+export function parseAmount(value: unknown, field: string, positive: boolean, origin: Origin): bigint {
+  if (typeof value !== 'string') return fail(origin, field, 'must be a decimal string', value);
+  let v: bigint;
+  try {
+    v = parseFixed(value, AMOUNT_SCALE, false);
+  } catch (e) {
+    if (!(e instanceof DecimalSyntaxError)) throw e;
+    const problem = e.issue === 'negative' ? (positive ? 'must be > 0' : 'must be >= 0') : describeIssue(e.issue, AMOUNT_SCALE);
+    return fail(origin, field, problem, value);
+  }
+  if (positive && v === 0n) return fail(origin, field, 'must be > 0', value);
+  return v;
+}
+
+/** Canonical text of an already parsed amount (reuses the input text when it is canonical). */
+export function canonicalAmount(text: string, value: bigint): string {
+  return isCanonicalText(text) ? text : formatFixed(value, AMOUNT_SCALE);
+}
+
+/** A trade after validation; the engine reuses one instance per batch (no per-trade allocation). */
+export class TradeCursor {
+  index = -1;
+  orderId = '';
+  time = '';
+  isBuy = false;
+  sizeText = '';
+  priceText = '';
+  feeText = '';
+  size = 0n;
+  price = 0n;
+  fee = 0n;
+}
+
+/** Ordering and uniqueness context of a batch. */
+export class BatchContext {
+  readonly symbol: string;
+  /** Key of the previous trade (initially the watermark). */
+  prevTime: string | null;
+  prevIsBuy: boolean;
+  prevOrderId: string;
+  prevIsWatermark: boolean;
+  /** orderId → index in the batch (-1: open lot of the state, -2: the watermark trade). */
+  readonly seen = new Map<string, number>();
+
+  constructor(symbol: string, watermark: Watermark | null) {
+    this.symbol = symbol;
+    this.prevTime = watermark ? watermark.time : null;
+    this.prevIsBuy = watermark ? watermark.side === 'buy' : false;
+    this.prevOrderId = watermark ? watermark.orderId : '';
+    this.prevIsWatermark = true;
+    if (watermark) this.seen.set(watermark.orderId, -2);
+  }
+}
+
+/** Validates `raw` (the trade at `index` of the batch) into `cur`. */
+export function readTrade(raw: TradeInput, index: number, ctx: BatchContext, cur: TradeCursor): void {
+  const symbol = ctx.symbol;
+  if (typeof raw !== 'object' || raw === null) {
+    throw new EngineInputError(`trade #${index} (${symbol}): must be an object, got ${describeValue(raw)}`, null, 'trade', raw, index);
+  }
+  const orderId = raw.orderId;
+  if (typeof orderId !== 'string' || orderId.length === 0) {
+    throw new EngineInputError(
+      `trade #${index} (${symbol}): orderId must be a non-empty string, got ${describeValue(orderId)}`,
+      null,
+      'orderId',
+      orderId,
+      index,
+    );
+  }
+  const origin = new Origin(orderId, symbol, index);
+  if (raw.symbol !== symbol) fail(origin, 'symbol', `must be ${JSON.stringify(symbol)} (the state's symbol)`, raw.symbol);
+  const side = raw.side;
+  if (side !== 'buy' && side !== 'sell') fail(origin, 'side', "must be 'buy' or 'sell'", side);
+  const time = raw.time;
+  if (!isValidTime(time)) fail(origin, 'time', `must be UTC text ${TIME_FORMAT}`, time);
+  const sizeText = raw.size;
+  const priceText = raw.price;
+  const feeText = raw.fee;
+  const size = parseAmount(sizeText, 'size', true, origin);
+  const price = parseAmount(priceText, 'price', true, origin);
+  const fee = parseAmount(feeText, 'fee', false, origin);
+  const isBuy = side === 'buy';
+
+  // Uniqueness, then processing order (strictly after the previous trade / the watermark).
+  const seen = ctx.seen;
+  const before = seen.get(orderId);
+  if (before !== undefined) {
+    const where = before === -1 ? 'an open lot of the state' : before === -2 ? "the state's watermark trade" : `trade #${before} of the batch`;
+    fail(origin, 'orderId', `is a duplicate (same orderId as ${where})`, orderId);
+  }
+  seen.set(orderId, index);
+  const prevTime = ctx.prevTime;
+  if (prevTime !== null) {
+    let field: string | null = null;
+    if (time < prevTime) field = 'time';
+    else if (time === prevTime) {
+      if (isBuy !== ctx.prevIsBuy) {
+        if (isBuy) field = 'side';
+      } else if (compareCodePoints(orderId, ctx.prevOrderId) <= 0) field = 'orderId';
+    }
+    if (field !== null) {
+      const prev = ctx.prevIsWatermark
+        ? `the state's watermark (last processed trade "${ctx.prevOrderId}", ${ctx.prevIsBuy ? 'buy' : 'sell'} at ${prevTime})`
+        : `the previous trade "${ctx.prevOrderId}" (${ctx.prevIsBuy ? 'buy' : 'sell'} at ${prevTime})`;
+      const value = field === 'time' ? time : field === 'side' ? side : orderId;
+      fail(
+        origin,
+        field,
+        `is out of processing order (time, buys before sells, orderId): ${side} at ${time} must come strictly after ${prev}`,
+        value,
+      );
+    }
+  }
+  ctx.prevTime = time;
+  ctx.prevIsBuy = isBuy;
+  ctx.prevOrderId = orderId;
+  ctx.prevIsWatermark = false;
+
+  cur.index = index;
+  cur.orderId = orderId;
+  cur.time = time;
+  cur.isBuy = isBuy;
+  cur.size = size;
+  cur.price = price;
+  cur.fee = fee;
+  cur.sizeText = canonicalAmount(sizeText, size);
+  cur.priceText = canonicalAmount(priceText, price);
+  cur.feeText = fee === 0n ? '0' : canonicalAmount(feeText, fee);
+}
