@@ -52,15 +52,15 @@ BEGIN
   END IF;
   IF 'total_fees_usd' <> ALL (cols) THEN
     ALTER TABLE trade_records ADD COLUMN total_fees_usd numeric NOT NULL DEFAULT 0;
-    added := added || 'total_fees_usd';
+    added := array_append(added, 'total_fees_usd');
   END IF;
   IF 'source' <> ALL (cols) THEN
     ALTER TABLE trade_records ADD COLUMN source text;
-    added := added || 'source';
+    added := array_append(added, 'source');
   END IF;
   IF 'trigger' <> ALL (cols) THEN
     ALTER TABLE trade_records ADD COLUMN trigger text;
-    added := added || 'trigger';
+    added := array_append(added, 'trigger');
   END IF;
 
   -- order_id must identify a fact; add a unique index when the legacy table keys on something else.
@@ -72,7 +72,7 @@ BEGIN
   IF NOT has_key THEN
     BEGIN
       CREATE UNIQUE INDEX trade_records_order_id_key ON trade_records (order_id);
-      objects := objects || 'trade_records_order_id_key';
+      objects := array_append(objects, 'trade_records_order_id_key');
     EXCEPTION WHEN unique_violation THEN
       RAISE EXCEPTION 'cannot adopt existing trade_records: order_id is not unique'
         USING HINT = 'Find duplicates with: SELECT order_id, count(*) FROM trade_records GROUP BY 1 HAVING count(*) > 1';

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestSchema, type TestSchema } from '../helpers/db.ts';
+
+const CONTRACT_RELATIONS = [
+  'trade_records', 'trade_records_audit', 'fifo_allocation_versions', 'fifo_allocations',
+  'fifo_computation_log', 'fifo_inventory_snapshot', 'manual_review_queue', 'fifo_dirty_symbols',
+  'v_allocation_health', 'v_unmatched_sells', 'v_pnl_by_symbol', 'v_allocation_discrepancies',
+  'v_trade_pnl', 'v_daily_pnl', 'v_daily_pnl_by_symbol', 'v_open_lots',
+];
+
+async function relations(t: TestSchema): Promise<string[]> {
+  const rows = await t.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'v') ORDER BY 1`, [t.schema]);
+  return rows.map((r) => r.relname);
+}
+
+/** Everything the migrations define, as text, to compare schemas across up/down/up. */
+async function schemaFingerprint(t: TestSchema): Promise<string> {
+  const rows = await t.query<{ item: string }>(`
+    SELECT format('%s.%s %s %s', table_name, column_name, data_type, is_nullable) AS item
+      FROM information_schema.columns WHERE table_schema = $1
+    UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+     WHERE connamespace = $1::regnamespace
+    UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = $1
+    UNION ALL SELECT tgname FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = $1::regnamespace) AND NOT tgisinternal
+    ORDER BY 1`, [t.schema]);
+  return rows.map((r) => r.item).join('\n').replaceAll(t.schema, 'S');
+}
+
+let t: TestSchema | undefined;
+afterEach(async () => {
+  await t?.drop();
+  t = undefined;
+});
+
+describe('migrations', () => {
+  it('go up, down and up again cleanly, leaving the same schema', async () => {
+    t = await createTestSchema();
+    const first = await schemaFingerprint(t);
+    expect(await relations(t)).toEqual(expect.arrayContaining(CONTRACT_RELATIONS));
+    const down = await t.migrate('down');
+    expect(down).toEqual(['003_views', '002_allocations', '001_ledger']);
+    expect(await relations(t)).toEqual(['fifo_migrations']);
+    await t.migrate('up');
+    expect(await schemaFingerprint(t)).toBe(first);
+  });
+
+  it('refuse to drop a trade_records holding facts unless told so', async () => {
+    t = await createTestSchema();
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time)
+                   VALUES ('b1', 'SOL-USD', 'buy', 1, 100, now())`);
+    await expect(t.migrate('down')).rejects.toThrow(/refusing to drop trade_records: it holds 1 fact/);
+    // nothing half-done: the whole down rolled back
+    expect(await relations(t)).toEqual(expect.arrayContaining(CONTRACT_RELATIONS));
+    expect(await t.query('SELECT order_id FROM trade_records')).toEqual([{ order_id: 'b1' }]);
+    await t.migrate('down', { dropFacts: true });
+    expect(await relations(t)).toEqual(['fifo_migrations']);
+  });
+
+  it('seed allocation version 1 as fifo', async () => {
+    t = await createTestSchema();
+    expect(await t.query('SELECT allocation_version, method FROM fifo_allocation_versions')).toEqual([
+      { allocation_version: 1, method: 'fifo' },
+    ]);
+  });
+});
+
+describe('adoption of a legacy trade_records', () => {
+  const legacy = `
+    CREATE TABLE trade_records (
+      id serial PRIMARY KEY, order_id text NOT NULL, symbol text NOT NULL, side text NOT NULL,
+      size numeric NOT NULL, price numeric NOT NULL, order_time timestamptz NOT NULL,
+      parent_id text, pnl_usd numeric, realized_profit numeric, remaining_size numeric,
+      cost_basis_usd numeric, sale_proceeds_usd numeric, net_sale_proceeds_usd numeric);
+    INSERT INTO trade_records (order_id, symbol, side, size, price, order_time, parent_id, pnl_usd, remaining_size)
+    VALUES ('b1', 'SOL-USD', 'buy', 10, 100, '2025-09-01', NULL, NULL, 0),
+           ('s1', 'SOL-USD', 'sell', 10, 110, '2025-09-02', 'b1', 95.5, NULL),
+           ('b2', 'SOL-USD', 'buy', 5, 150, '2025-12-01', NULL, NULL, 5),
+           ('s2', 'SOL-USD', 'sell', 5, 160, '2025-12-01 00:00:01', 'b1', 30000, NULL);`;
+
+  it('keeps every row and column, snapshots legacy values, and survives migrate down', async () => {
+    t = await createTestSchema({ migrated: false, before: legacy });
+    await t.migrate('up');
+    const cols = (await t.query<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'trade_records'`,
+      [t.schema])).map((r) => r.column_name);
+    expect(cols).toEqual(expect.arrayContaining(['id', 'parent_id', 'pnl_usd', 'remaining_size', 'total_fees_usd', 'source', 'trigger']));
+    expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: 4 }]);
+    const snap = await t.query<{ order_id: string; pnl: string }>(
+      `SELECT order_id, legacy->>'pnl_usd' AS pnl FROM trade_records_legacy_snapshot ORDER BY order_id`);
+    expect(snap).toEqual([
+      { order_id: 'b1', pnl: null }, { order_id: 'b2', pnl: null },
+      { order_id: 's1', pnl: '95.5' }, { order_id: 's2', pnl: '30000' },
+    ]);
+    // a legacy bot updating its own computed columns is not a fact change
+    await t.query(`UPDATE trade_records SET remaining_size = 1 WHERE order_id = 'b2'`);
+    expect(await t.query(`SELECT count(*)::int AS n FROM trade_records_audit`)).toEqual([{ n: 0 }]);
+    // new facts are checked and audited
+    await expect(t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time)
+                          VALUES ('x', 'SOL-USD', 'buy', -1, 1, now())`)).rejects.toThrow(/size_must_be_positive/);
+    await t.migrate('down');
+    expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: 4 }]);
+    const after = (await t.query<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'trade_records'`,
+      [t.schema])).map((r) => r.column_name);
+    expect(after).toEqual(expect.arrayContaining(cols));
+    // and adoption again is idempotent
+    await t.migrate('up');
+    expect(await t.query(`SELECT count(*)::int AS n FROM trade_records_legacy_snapshot`)).toEqual([{ n: 4 }]);
+  });
+});
