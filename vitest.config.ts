@@ -17,7 +17,6 @@ export default defineConfig({
           globalSetup: ['tests/integration/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,
-          fileParallelism: true,
         },
       },
     ],

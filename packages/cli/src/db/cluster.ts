@@ -3,7 +3,7 @@
  * per checkout, run with the system's PostgreSQL server binaries. As root, initdb and
  * pg_ctl run as the `postgres` user (initdb refuses root).
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
