@@ -1,0 +1,258 @@
+/**
+ * fifo_compute(allocation_version, symbols, mode, computation_id): recomputes the
+ * allocations of the given symbols from the ledger. Set-based I/O: one query reads the
+ * batch's trades, one statement writes its allocations (json_to_recordset), one its
+ * snapshots, one its review items. A symbol whose trades are bad fails alone, naming the
+ * trade; its previous allocations stay untouched.
+ */
+import {
+  EngineInputError,
+  allocate,
+  emptyState,
+  sortTrades,
+  type AllocateResult,
+  type Method,
+  type SymbolState,
+  type TradeInput,
+} from '../packages/engine/src/index.ts';
+import { exec, query } from './plv8-api.ts';
+
+export type ComputeMode = 'full' | 'incremental';
+
+export interface SymbolOutcome {
+  symbol: string;
+  status: 'ok' | 'failed';
+  trades: number;
+  allocations: number;
+  unmatched: number;
+  error?: string;
+}
+
+export interface ComputeSummary {
+  allocationVersion: number;
+  mode: ComputeMode;
+  method: Method;
+  symbols: SymbolOutcome[];
+  tradesProcessed: number;
+  allocationsWritten: number;
+  unmatchedCount: number;
+  symbolsFailed: number;
+}
+
+/** Processing-order timestamps as fixed-width UTC text (what the engine compares). */
+export const TIME_TEXT = `to_char(order_time::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const TRADES_SQL = `
+  SELECT order_id AS "orderId", symbol, side, size::text AS size, price::text AS price,
+         total_fees_usd::text AS fee, ${TIME_TEXT} AS time
+    FROM trade_records
+   WHERE symbol = ANY ($1::text[])
+   ORDER BY symbol, order_time, side = 'sell', order_id COLLATE "C"`;
+
+function methodOf(version: number): Method {
+  const rows = query<{ method: Method }>(
+    'SELECT method FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
+  const m = rows[0]?.method;
+  if (!m) throw new Error(`allocation version ${version} does not exist (see fifo_allocation_versions)`);
+  return m;
+}
+
+function allSymbols(version: number): string[] {
+  // symbols that have trades, and those whose trades are all gone but still have computed rows
+  return query<{ symbol: string }>(
+    `SELECT symbol FROM trade_records
+     UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1
+     UNION SELECT symbol FROM fifo_allocations WHERE allocation_version = $1
+     ORDER BY 1`, [version]).map((r) => r.symbol);
+}
+
+/**
+ * Transaction-scoped advisory locks, one per (version, symbol), taken in one sorted order so
+ * two runners cannot deadlock; the second waits, then recomputes the same result.
+ */
+function lockSymbols(version: number, symbols: readonly string[]): void {
+  exec(
+    `SELECT pg_advisory_xact_lock(hashtextextended('fifo-ledger:' || $1 || ':' || s, 0))
+       FROM unnest($2::text[]) s ORDER BY s COLLATE "C"`,
+    [version, symbols]);
+}
+
+function groupBySymbol(rows: TradeInput[]): Map<string, TradeInput[]> {
+  const out = new Map<string, TradeInput[]>();
+  for (const r of rows) {
+    let list = out.get(r.symbol);
+    if (!list) out.set(r.symbol, (list = []));
+    list.push(r);
+  }
+  return out;
+}
+
+interface Computed {
+  symbol: string;
+  result: AllocateResult;
+  trades: number;
+  lastAuditId: string;
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof EngineInputError) return e.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function writeAllocations(version: number, computationId: unknown, done: readonly Computed[]): number {
+  const symbols = done.map((d) => d.symbol);
+  exec('DELETE FROM fifo_allocations WHERE allocation_version = $1 AND symbol = ANY ($2::text[])', [version, symbols]);
+  const rows = done.flatMap((d) => d.result.rows);
+  if (rows.length === 0) return 0;
+  return exec(
+    `INSERT INTO fifo_allocations (allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id,
+        allocated_size, buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd,
+        cost_basis_usd, proceeds_usd, pnl_usd, computation_id)
+     SELECT $1, r.symbol, r."sellOrderId", r.seq, r."buyOrderId", r."allocatedSize", r."buyPrice", r."sellPrice",
+            r."buyTime", r."sellTime", r."buyFee", r."sellFee", r."costBasis", r.proceeds, r.pnl, $3
+       FROM json_to_recordset($2::json) AS r(symbol text, "sellOrderId" text, seq int, "buyOrderId" text,
+            "allocatedSize" numeric, "buyPrice" numeric, "sellPrice" numeric, "buyTime" timestamptz,
+            "sellTime" timestamptz, "buyFee" numeric, "sellFee" numeric, "costBasis" numeric,
+            proceeds numeric, pnl numeric)`,
+    [version, JSON.stringify(rows), computationId]);
+}
+
+function writeSnapshots(version: number, computationId: unknown, done: readonly Computed[]): void {
+  const snaps = done.map((d) => ({
+    symbol: d.symbol,
+    method: d.result.state.method,
+    lots: d.result.state.lots,
+    wm: d.result.state.watermark,
+    processed: d.result.state.tradesProcessed,
+    audit: d.lastAuditId,
+  }));
+  exec(
+    `INSERT INTO fifo_inventory_snapshot AS s (allocation_version, symbol, method, open_lots, open_lot_count,
+        open_size, watermark_time, watermark_side, watermark_order_id, trades_processed, last_audit_id,
+        computation_id, computed_at)
+     SELECT $1, r.symbol, r.method, r.lots, json_array_length(r.lots),
+            (SELECT coalesce(sum((l ->> 'remaining')::numeric), 0) FROM json_array_elements(r.lots) l),
+            (r.wm ->> 'time')::timestamptz, r.wm ->> 'side', r.wm ->> 'orderId', r.processed, r.audit, $3, now()
+       FROM json_to_recordset($2::json) AS r(symbol text, method text, lots json, wm json, processed bigint, audit bigint)
+     ON CONFLICT (allocation_version, symbol) DO UPDATE SET
+        method = excluded.method, open_lots = excluded.open_lots, open_lot_count = excluded.open_lot_count,
+        open_size = excluded.open_size, watermark_time = excluded.watermark_time,
+        watermark_side = excluded.watermark_side, watermark_order_id = excluded.watermark_order_id,
+        trades_processed = excluded.trades_processed, last_audit_id = excluded.last_audit_id,
+        computation_id = excluded.computation_id, computed_at = excluded.computed_at`,
+    [version, JSON.stringify(snaps), computationId]);
+}
+
+/**
+ * Unmatched sells become review items; an item never duplicates (upsert on its key) and a
+ * resolved or ignored one is never reopened. A pending item whose sell is matched now is
+ * resolved automatically, saying so.
+ */
+function writeReviews(version: number, computationId: unknown, done: readonly Computed[]): void {
+  const items = done.flatMap((d) => d.result.reviews.map((r) => ({
+    symbol: r.symbol, orderId: r.orderId, severity: r.severity, details: r.details,
+  })));
+  exec(
+    `INSERT INTO manual_review_queue AS q (allocation_version, symbol, order_id, issue_type, item_key, severity, details, computation_id)
+     SELECT $1, r.symbol, r."orderId", 'unmatched_sell', r."orderId", r.severity, r.details, $3
+       FROM json_to_recordset($2::json) AS r(symbol text, "orderId" text, severity text, details jsonb)
+     ON CONFLICT (allocation_version, symbol, issue_type, item_key) DO UPDATE
+        SET details = excluded.details, severity = excluded.severity, updated_at = now(),
+            computation_id = excluded.computation_id
+      WHERE q.status = 'pending'`,
+    [version, JSON.stringify(items), computationId]);
+  exec(
+    `UPDATE manual_review_queue q
+        SET status = 'resolved', resolved_at = now(), updated_at = now(), resolved_by = 'fifo_compute',
+            resolution_note = 'matched by a later computation', computation_id = $3
+      WHERE q.allocation_version = $1 AND q.symbol = ANY ($2::text[]) AND q.issue_type = 'unmatched_sell'
+        AND q.status = 'pending'
+        AND NOT EXISTS (SELECT 1 FROM fifo_allocations a
+                         WHERE a.allocation_version = q.allocation_version AND a.symbol = q.symbol
+                           AND a.sell_order_id = q.item_key AND a.buy_order_id IS NULL)`,
+    [version, done.map((d) => d.symbol), computationId]);
+}
+
+/** Dirty markers the run has consumed; a change that arrived meanwhile keeps its marker. */
+function clearDirty(version: number, done: readonly Computed[]): void {
+  exec(
+    `DELETE FROM fifo_dirty_symbols d USING unnest($2::text[], $3::bigint[]) AS u(symbol, audit_id)
+      WHERE d.allocation_version = $1 AND d.symbol = u.symbol AND d.last_audit_id <= u.audit_id`,
+    [version, done.map((d) => d.symbol), done.map((d) => d.lastAuditId)]);
+}
+
+function writeAll(version: number, computationId: unknown, done: readonly Computed[]): void {
+  writeAllocations(version, computationId, done);
+  writeSnapshots(version, computationId, done);
+  writeReviews(version, computationId, done);
+  clearDirty(version, done);
+}
+
+export function compute(
+  allocationVersion: number,
+  symbols: string[] | null,
+  mode: string | null,
+  computationId: unknown,
+): ComputeSummary {
+  const version = Number(allocationVersion);
+  const runMode = (mode ?? 'full') as ComputeMode;
+  if (runMode !== 'full') throw new Error(`fifo_compute: mode must be 'full', got ${JSON.stringify(mode)}`);
+  const method = methodOf(version);
+  const wanted = (symbols ?? allSymbols(version)).slice().sort();
+  lockSymbols(version, wanted);
+
+  // Audit position first, trades second: a change committed in between is included in the
+  // trades but not in the position, so its dirty marker survives and it is redone (never lost).
+  const audit = new Map(query<{ symbol: string; id: string }>(
+    `SELECT symbol, max(audit_id)::text AS id FROM trade_records_audit
+      WHERE symbol = ANY ($1::text[]) GROUP BY symbol`, [wanted]).map((r) => [r.symbol, r.id]));
+  const bySymbol = groupBySymbol(query<TradeInput>(TRADES_SQL, [wanted]));
+
+  const outcomes: SymbolOutcome[] = [];
+  const done: Computed[] = [];
+  for (const symbol of wanted) {
+    const trades = bySymbol.get(symbol) ?? [];
+    try {
+      const start: SymbolState = emptyState(symbol, method);
+      const result = allocate(start, sortTrades(trades));
+      done.push({ symbol, result, trades: trades.length, lastAuditId: audit.get(symbol) ?? '0' });
+    } catch (e) {
+      outcomes.push({ symbol, status: 'failed', trades: trades.length, allocations: 0, unmatched: 0, error: describeError(e) });
+    }
+  }
+
+  // One set of statements for the whole batch; should the database reject it, each symbol
+  // is written in a subtransaction of its own so only the culprit fails.
+  let written: Computed[] = done;
+  try {
+    plv8.subtransaction(() => writeAll(version, computationId, done));
+  } catch {
+    written = [];
+    for (const d of done) {
+      try {
+        plv8.subtransaction(() => writeAll(version, computationId, [d]));
+        written.push(d);
+      } catch (e) {
+        outcomes.push({ symbol: d.symbol, status: 'failed', trades: d.trades, allocations: 0, unmatched: 0, error: describeError(e) });
+      }
+    }
+  }
+  for (const d of written) {
+    outcomes.push({
+      symbol: d.symbol, status: 'ok', trades: d.trades, allocations: d.result.rows.length,
+      unmatched: d.result.reviews.length,
+    });
+  }
+  outcomes.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  let trades = 0, allocations = 0, unmatched = 0, failed = 0;
+  for (const o of outcomes) {
+    trades += o.trades;
+    allocations += o.allocations;
+    unmatched += o.unmatched;
+    if (o.status === 'failed') failed += 1;
+  }
+  return {
+    allocationVersion: version, mode: runMode, method, symbols: outcomes,
+    tradesProcessed: trades, allocationsWritten: allocations, unmatchedCount: unmatched, symbolsFailed: failed,
+  };
+}
