@@ -14,7 +14,8 @@ export type {
   Watermark,
 } from './types.ts';
 export { METHODS } from './types.ts';
-export { allocate, unmatchedSeverity } from './allocate.ts';
+export { allocate } from './allocate.ts';
+export { unmatchedSeverity } from './run.ts';
 export { emptyState } from './state.ts';
 export { compareTrades, compareCodePoints, sortTrades, sideRank } from './trade-order.ts';
 export { EngineInputError } from './errors.ts';

@@ -1,11 +1,15 @@
-import type { Lot } from './lot.ts';
+/** What a book needs of a lot (Lot and FastLot both qualify). */
+export interface BookLot {
+  readonly price: number | bigint;
+  readonly ord: number;
+}
 import type { Method } from './types.ts';
 
 /**
  * Open lots of one symbol, ordered for consumption by the method. `peek` gives the lot the next
  * sell consumes; a partially consumed lot stays at the top (its key does not change).
  */
-export interface LotBook {
+export interface LotBook<Lot extends BookLot> {
   push(lot: Lot): void;
   peek(): Lot | undefined;
   /** Removes the top lot (fully consumed). */
@@ -15,7 +19,7 @@ export interface LotBook {
 }
 
 /** FIFO: a queue (array + head index), O(1) per operation. */
-class FifoBook implements LotBook {
+class FifoBook<Lot extends BookLot> implements LotBook<Lot> {
   private items: Lot[] = [];
   private head = 0;
   push(lot: Lot): void {
@@ -41,7 +45,7 @@ class FifoBook implements LotBook {
 }
 
 /** LIFO: a stack, O(1) per operation. */
-class LifoBook implements LotBook {
+class LifoBook<Lot extends BookLot> implements LotBook<Lot> {
   private items: Lot[] = [];
   push(lot: Lot): void {
     this.items.push(lot);
@@ -58,11 +62,11 @@ class LifoBook implements LotBook {
 }
 
 /** HIFO: a binary max-heap on (price desc, processing order asc), O(log n) push/pop. */
-class HifoBook implements LotBook {
+class HifoBook<Lot extends BookLot> implements LotBook<Lot> {
   private heap: Lot[] = [];
 
   /** True when a must be consumed before b. */
-  private static before(a: Lot, b: Lot): boolean {
+  private static before(a: BookLot, b: BookLot): boolean {
     return a.price > b.price || (a.price === b.price && a.ord < b.ord);
   }
 
@@ -112,13 +116,13 @@ class HifoBook implements LotBook {
   }
 }
 
-export function createLotBook(method: Method): LotBook {
+export function createLotBook<Lot extends BookLot>(method: Method): LotBook<Lot> {
   switch (method) {
     case 'fifo':
-      return new FifoBook();
+      return new FifoBook<Lot>();
     case 'lifo':
-      return new LifoBook();
+      return new LifoBook<Lot>();
     case 'hifo':
-      return new HifoBook();
+      return new HifoBook<Lot>();
   }
 }

@@ -1,4 +1,6 @@
-/** Internal mutable lot record (the engine's working form of an OpenLot). */
+import type { Wide } from './nano.ts';
+
+/** Internal mutable lot record with BigInt amounts (the general path). */
 export class Lot {
   constructor(
     readonly orderId: string,
@@ -15,6 +17,25 @@ export class Lot {
     /** Fee shares already assigned: round(fee × (size − remaining) / size) at MONEY_SCALE. */
     public feeTaken: bigint,
     /** Position in processing order (HIFO tie-break: oldest first). */
+    readonly ord: number,
+  ) {}
+}
+
+/** Internal mutable lot record with nano amounts (the fast path; see nano.ts). */
+export class FastLot {
+  constructor(
+    readonly orderId: string,
+    readonly time: string,
+    readonly priceText: string,
+    readonly sizeText: string,
+    readonly feeText: string,
+    /** Amounts as nano integers (1e-9 units). */
+    readonly price: number,
+    readonly size: number,
+    readonly fee: number,
+    public remaining: number,
+    /** Fee shares already assigned (1e-18 units); null while none. */
+    public taken: Wide | null,
     readonly ord: number,
   ) {}
 }

@@ -1,4 +1,4 @@
-import { AMOUNT_SCALE, divRoundHalfUpNonNegative, formatFixed } from './decimal.ts';
+import { divRoundHalfUpNonNegative } from './decimal.ts';
 import { EngineInputError, describeValue } from './errors.ts';
 import { Lot } from './lot.ts';
 import { compareCodePoints } from './trade-order.ts';
@@ -118,16 +118,4 @@ export function loadState(state: SymbolState): LoadedState {
     prev = lot;
   }
   return { symbol, method: state.method, lots, watermark, tradesProcessed };
-}
-
-/** JSON form of a working lot. */
-export function toOpenLot(lot: Lot): OpenLot {
-  return {
-    orderId: lot.orderId,
-    time: lot.time,
-    price: lot.priceText,
-    size: lot.sizeText,
-    fee: lot.feeText,
-    remaining: lot.remaining === lot.size ? lot.sizeText : formatFixed(lot.remaining, AMOUNT_SCALE),
-  };
 }

@@ -1,5 +1,6 @@
 import { AMOUNT_SCALE, DecimalSyntaxError, describeIssue, formatFixed, isCanonicalText, parseFixed } from './decimal.ts';
 import { EngineInputError, describeValue } from './errors.ts';
+import { formatNano, parseNano } from './nano.ts';
 import { compareCodePoints } from './trade-order.ts';
 import type { TradeInput, Watermark } from './types.ts';
 
@@ -97,18 +98,29 @@ export function canonicalAmount(text: string, value: bigint): string {
   return isCanonicalText(text) ? text : formatFixed(value, AMOUNT_SCALE);
 }
 
-/** A trade after validation; the engine reuses one instance per batch (no per-trade allocation). */
+/** A trade being validated; the engine reuses one instance per batch (no per-trade allocation). */
 export class TradeCursor {
   index = -1;
   orderId = '';
   time = '';
+  side = '';
   isBuy = false;
+  /** Amounts as received. */
+  rawSize: unknown = undefined;
+  rawPrice: unknown = undefined;
+  rawFee: unknown = undefined;
+  /** Canonical texts of the amounts. */
   sizeText = '';
   priceText = '';
   feeText = '';
+  /** Amounts at AMOUNT_SCALE (set by readAmountsBig). */
   size = 0n;
   price = 0n;
   fee = 0n;
+  /** Amounts as nano integers (set by readAmountsFast). */
+  sizeN = 0;
+  priceN = 0;
+  feeN = 0;
 }
 
 /** Ordering and uniqueness context of a batch. */
@@ -132,8 +144,12 @@ export class BatchContext {
   }
 }
 
-/** Validates `raw` (the trade at `index` of the batch) into `cur`. */
-export function readTrade(raw: TradeInput, index: number, ctx: BatchContext, cur: TradeCursor): void {
+/**
+ * Checks of a trade, in this order: shape and orderId, symbol, side, time (readHeader); size,
+ * price, fee (readAmountsFast / readAmountsBig); uniqueness and processing order (checkSequence).
+ * Both arithmetic paths run the same checks in the same order, so they report the same error.
+ */
+export function readHeader(raw: TradeInput, index: number, ctx: BatchContext, cur: TradeCursor): void {
   const symbol = ctx.symbol;
   if (typeof raw !== 'object' || raw === null) {
     throw new EngineInputError(`trade #${index} (${symbol}): must be an object, got ${describeValue(raw)}`, null, 'trade', raw, index);
@@ -148,28 +164,71 @@ export function readTrade(raw: TradeInput, index: number, ctx: BatchContext, cur
       index,
     );
   }
-  const origin = new Origin(orderId, symbol, index);
-  if (raw.symbol !== symbol) fail(origin, 'symbol', `must be ${JSON.stringify(symbol)} (the state's symbol)`, raw.symbol);
+  if (raw.symbol !== symbol) fail(new Origin(orderId, symbol, index), 'symbol', `must be ${JSON.stringify(symbol)} (the state's symbol)`, raw.symbol);
   const side = raw.side;
-  if (side !== 'buy' && side !== 'sell') fail(origin, 'side', "must be 'buy' or 'sell'", side);
+  if (side !== 'buy' && side !== 'sell') fail(new Origin(orderId, symbol, index), 'side', "must be 'buy' or 'sell'", side);
   const time = raw.time;
-  if (!isValidTime(time)) fail(origin, 'time', `must be UTC text ${TIME_FORMAT}`, time);
-  const sizeText = raw.size;
-  const priceText = raw.price;
-  const feeText = raw.fee;
-  const size = parseAmount(sizeText, 'size', true, origin);
-  const price = parseAmount(priceText, 'price', true, origin);
-  const fee = parseAmount(feeText, 'fee', false, origin);
-  const isBuy = side === 'buy';
+  if (!isValidTime(time)) fail(new Origin(orderId, symbol, index), 'time', `must be UTC text ${TIME_FORMAT}`, time);
+  cur.index = index;
+  cur.orderId = orderId;
+  cur.time = time;
+  cur.side = side;
+  cur.isBuy = side === 'buy';
+  cur.rawSize = raw.size;
+  cur.rawPrice = raw.price;
+  cur.rawFee = raw.fee;
+}
 
-  // Uniqueness, then processing order (strictly after the previous trade / the watermark).
+/**
+ * Parses the amounts as nano integers when all three are plain decimals within the fast range
+ * (≤ 9 places, < ~9e6) and size, price > 0. Returns false otherwise (the caller then uses
+ * readAmountsBig, which accepts them at full range or throws the precise error).
+ */
+export function readAmountsFast(cur: TradeCursor): boolean {
+  const rs = cur.rawSize;
+  const rp = cur.rawPrice;
+  const rf = cur.rawFee;
+  if (typeof rs !== 'string' || typeof rp !== 'string' || typeof rf !== 'string') return false;
+  const size = parseNano(rs);
+  const price = parseNano(rp);
+  const fee = parseNano(rf);
+  if (size <= 0 || price <= 0 || fee < 0) return false;
+  cur.sizeN = size;
+  cur.priceN = price;
+  cur.feeN = fee;
+  cur.sizeText = isCanonicalText(rs) ? rs : formatNano(size);
+  cur.priceText = isCanonicalText(rp) ? rp : formatNano(price);
+  cur.feeText = fee === 0 ? '0' : isCanonicalText(rf) ? rf : formatNano(fee);
+  return true;
+}
+
+/** Parses the amounts at AMOUNT_SCALE (any valid amount); throws EngineInputError when invalid. */
+export function readAmountsBig(cur: TradeCursor, ctx: BatchContext): void {
+  const origin = new Origin(cur.orderId, ctx.symbol, cur.index);
+  const size = parseAmount(cur.rawSize, 'size', true, origin);
+  const price = parseAmount(cur.rawPrice, 'price', true, origin);
+  const fee = parseAmount(cur.rawFee, 'fee', false, origin);
+  cur.size = size;
+  cur.price = price;
+  cur.fee = fee;
+  cur.sizeText = canonicalAmount(cur.rawSize as string, size);
+  cur.priceText = canonicalAmount(cur.rawPrice as string, price);
+  cur.feeText = fee === 0n ? '0' : canonicalAmount(cur.rawFee as string, fee);
+}
+
+/** Uniqueness of the orderId, then processing order (strictly after the previous trade / the watermark). */
+export function checkSequence(ctx: BatchContext, cur: TradeCursor): void {
+  const orderId = cur.orderId;
+  const index = cur.index;
   const seen = ctx.seen;
   const before = seen.get(orderId);
   if (before !== undefined) {
     const where = before === -1 ? 'an open lot of the state' : before === -2 ? "the state's watermark trade" : `trade #${before} of the batch`;
-    fail(origin, 'orderId', `is a duplicate (same orderId as ${where})`, orderId);
+    fail(new Origin(orderId, ctx.symbol, index), 'orderId', `is a duplicate (same orderId as ${where})`, orderId);
   }
   seen.set(orderId, index);
+  const time = cur.time;
+  const isBuy = cur.isBuy;
   const prevTime = ctx.prevTime;
   if (prevTime !== null) {
     let field: string | null = null;
@@ -183,11 +242,11 @@ export function readTrade(raw: TradeInput, index: number, ctx: BatchContext, cur
       const prev = ctx.prevIsWatermark
         ? `the state's watermark (last processed trade "${ctx.prevOrderId}", ${ctx.prevIsBuy ? 'buy' : 'sell'} at ${prevTime})`
         : `the previous trade "${ctx.prevOrderId}" (${ctx.prevIsBuy ? 'buy' : 'sell'} at ${prevTime})`;
-      const value = field === 'time' ? time : field === 'side' ? side : orderId;
+      const value = field === 'time' ? time : field === 'side' ? cur.side : orderId;
       fail(
-        origin,
+        new Origin(orderId, ctx.symbol, index),
         field,
-        `is out of processing order (time, buys before sells, orderId): ${side} at ${time} must come strictly after ${prev}`,
+        `is out of processing order (time, buys before sells, orderId): ${cur.side} at ${time} must come strictly after ${prev}`,
         value,
       );
     }
@@ -196,15 +255,11 @@ export function readTrade(raw: TradeInput, index: number, ctx: BatchContext, cur
   ctx.prevIsBuy = isBuy;
   ctx.prevOrderId = orderId;
   ctx.prevIsWatermark = false;
+}
 
-  cur.index = index;
-  cur.orderId = orderId;
-  cur.time = time;
-  cur.isBuy = isBuy;
-  cur.size = size;
-  cur.price = price;
-  cur.fee = fee;
-  cur.sizeText = canonicalAmount(sizeText, size);
-  cur.priceText = canonicalAmount(priceText, price);
-  cur.feeText = fee === 0n ? '0' : canonicalAmount(feeText, fee);
+/** Full validation of one trade at AMOUNT_SCALE (BigInt amounts). */
+export function readTrade(raw: TradeInput, index: number, ctx: BatchContext, cur: TradeCursor): void {
+  readHeader(raw, index, ctx, cur);
+  readAmountsBig(cur, ctx);
+  checkSequence(ctx, cur);
 }

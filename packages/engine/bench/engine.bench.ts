@@ -1,0 +1,143 @@
+/**
+ * Allocation engine benchmark: 1,000,000 trades over 1,000 symbols, in memory.
+ *
+ *   pnpm bench:engine [-- --trades=1000000 --symbols=1000 --methods=fifo,lifo,hifo --chunk=100 --batches=1]
+ *
+ * Input is generated outside the timed section, `--chunk` symbols at a time (100 symbols =
+ * 100,000 trades, with their output rows kept until the chunk is done), so peak RSS reflects the
+ * engine working on a realistic batch, not a 1M-object input array. `--chunk=1000` holds all
+ * trades and all rows in memory at once. `--batches=k` feeds each symbol in k batches with a JSON
+ * round trip of the state between batches (the incremental path); the JSON work is timed too.
+ *
+ * Ledger shape: per symbol, a random-walk price with 2–8 decimal places, sizes with up to 8
+ * places, fees ≈ 0.1% of notional (8 places, 20% of fills fee-free), ~55% buys, sells of 10–80%
+ * of the open inventory, ~0.5% oversells, same-microsecond ties.
+ */
+import os from 'node:os';
+import { allocate, emptyState } from '../src/index.ts';
+import type { AllocationRow, Method, SymbolState, TradeInput } from '../src/index.ts';
+
+function arg(name: string, dflt: string): string {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? hit.slice(name.length + 3) : dflt;
+}
+const TOTAL = Number(arg('trades', '1000000'));
+const SYMBOLS = Number(arg('symbols', '1000'));
+const CHUNK = Number(arg('chunk', '100'));
+const BATCHES = Number(arg('batches', '1'));
+const METHODS = arg('methods', 'fifo,lifo,hifo').split(',') as Method[];
+const PER_SYMBOL = Math.floor(TOTAL / SYMBOLS);
+
+// Deterministic PRNG (mulberry32).
+let seed = 0x9e3779b9;
+function rnd(): number {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+function randInt(lo: number, hi: number): number {
+  return lo + Math.floor(rnd() * (hi - lo + 1));
+}
+/** Text of an integer count of 10^-scale units (generator only; exact via bigint). */
+function fixedText(units: bigint, scale: number): string {
+  const s = units.toString().padStart(scale + 1, '0');
+  const int = s.slice(0, s.length - scale);
+  const frac = s.slice(s.length - scale).replace(/0+$/, '');
+  return frac ? `${int}.${frac}` : int;
+}
+
+const START_MS = Date.UTC(2024, 0, 1);
+function genSymbol(symbolIndex: number): TradeInput[] {
+  const symbol = `S${symbolIndex}-USD`;
+  const pd = randInt(2, 8);
+  let priceUnits = BigInt(randInt(1, 5_000_000)) * 10n ** BigInt(Math.max(0, pd - 2)); // 0.01 .. 50,000
+  let inventory = 0n; // at 8 dp
+  let ms = START_MS + randInt(0, 1e9);
+  let micro = 0;
+  const out: TradeInput[] = new Array(PER_SYMBOL);
+  for (let i = 0; i < PER_SYMBOL; i++) {
+    if (rnd() < 0.9) {
+      micro += randInt(1, 999);
+      if (micro > 999) {
+        ms += Math.floor(micro / 1000) + randInt(0, 60_000);
+        micro %= 1000;
+      }
+    } // else: same microsecond as the previous trade (a tie)
+    const time = new Date(ms).toISOString().slice(0, 23) + String(micro).padStart(3, '0') + 'Z';
+    const step = priceUnits / 200n;
+    priceUnits += step > 0n ? BigInt(randInt(-1000, 1000)) * step / 1000n : 0n;
+    if (priceUnits <= 0n) priceUnits = 1n;
+    const isBuy = inventory === 0n ? rnd() < 0.95 : rnd() < 0.55;
+    let sizeUnits: bigint;
+    if (isBuy) sizeUnits = BigInt(randInt(1, 1_000_000_000)) * 10n ** BigInt(randInt(0, 2)); // ≤ 100 with 8 dp
+    else if (rnd() < 0.005 || inventory === 0n) sizeUnits = inventory + BigInt(randInt(1, 100_000_000)); // oversell
+    else sizeUnits = (inventory * BigInt(randInt(10, 80))) / 100n || 1n;
+    inventory = isBuy ? inventory + sizeUnits : inventory > sizeUnits ? inventory - sizeUnits : 0n;
+    // fee ≈ 0.1% of notional, at 8 dp
+    const feeUnits = rnd() < 0.2 ? 0n : (priceUnits * sizeUnits) / (10n ** BigInt(pd) * 1000n);
+    out[i] = {
+      orderId: `${symbol}-${String(i).padStart(7, '0')}-${randInt(0, 1e9).toString(36)}`,
+      symbol,
+      side: isBuy ? 'buy' : 'sell',
+      size: fixedText(sizeUnits, 8),
+      price: fixedText(priceUnits, pd),
+      fee: fixedText(feeUnits, 8),
+      time,
+    };
+  }
+  out.sort((a, b) => (a.time !== b.time ? (a.time < b.time ? -1 : 1) : a.side !== b.side ? (a.side === 'buy' ? -1 : 1) : a.orderId < b.orderId ? -1 : 1));
+  return out;
+}
+
+function runSymbol(method: Method, trades: TradeInput[], sink: AllocationRow[][]): number {
+  let state: SymbolState = emptyState((trades[0] as TradeInput).symbol, method);
+  let rows = 0;
+  if (BATCHES <= 1) {
+    const r = allocate(state, trades);
+    sink.push(r.rows);
+    return r.rows.length;
+  }
+  const per = Math.ceil(trades.length / BATCHES);
+  for (let b = 0; b < trades.length; b += per) {
+    const r = allocate(state, trades.slice(b, b + per));
+    state = JSON.parse(JSON.stringify(r.state)) as SymbolState;
+    sink.push(r.rows);
+    rows += r.rows.length;
+  }
+  return rows;
+}
+
+const elapsed: Record<string, number> = {};
+const rowCount: Record<string, number> = {};
+for (const m of METHODS) {
+  elapsed[m] = 0;
+  rowCount[m] = 0;
+}
+let generated = 0;
+for (let c = 0; c < SYMBOLS; c += CHUNK) {
+  const chunk: TradeInput[][] = [];
+  for (let s = c; s < Math.min(SYMBOLS, c + CHUNK); s++) chunk.push(genSymbol(s));
+  for (const m of METHODS) {
+    const sink: AllocationRow[][] = [];
+    const t0 = process.hrtime.bigint();
+    for (const trades of chunk) rowCount[m] = (rowCount[m] as number) + runSymbol(m, trades, sink);
+    elapsed[m] = (elapsed[m] as number) + Number(process.hrtime.bigint() - t0) / 1e9;
+  }
+  for (const trades of chunk) generated += trades.length;
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`machine: ${cpu} (${os.cpus().length} logical CPUs), node ${process.version}, ${os.platform()} ${os.arch()}`);
+console.log(`input: ${generated.toLocaleString('en-US')} trades over ${SYMBOLS} symbols; ${CHUNK} symbols per chunk; ${BATCHES} batch(es) per symbol`);
+for (const m of METHODS) {
+  const secs = elapsed[m] as number;
+  console.log(
+    `${m}: ${Math.round(generated / secs).toLocaleString('en-US')} trades/s, total ${(secs * 1000).toFixed(0)} ms, ${(rowCount[m] as number).toLocaleString('en-US')} allocation rows`,
+  );
+}
+const mu = process.memoryUsage();
+console.log(
+  `peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB (current RSS ${(mu.rss / 1048576).toFixed(1)} MB, heap used ${(mu.heapUsed / 1048576).toFixed(1)} MB)`,
+);

@@ -1,0 +1,387 @@
+/**
+ * Fast exact arithmetic for the common case, on integers held in doubles.
+ *
+ * No binary fractions are involved: every value here is an INTEGER count of units, and every
+ * operation is arranged so that each intermediate integer stays below 2^53, where doubles are
+ * exact (like an int53). Two forms:
+ *
+ * - a "nano" amount: an integer count of 1e-9 units, 0 ≤ n ≤ MAX_NANO (< 2^53), i.e. an amount with
+ *   at most 9 decimal places below ~9,007,199. Sizes, prices and fees in this range use the fast
+ *   path; anything else (more places, bigger magnitudes) makes the engine use scaled BigInt.
+ * - a {@link Wide}: a signed integer count of 1e-18 units in three base-1e9 limbs,
+ *   ±(h·1e18 + m·1e9 + l), 0 ≤ m, l < 1e9, 0 ≤ h < 2^53. Products of two nano amounts and fee
+ *   shares (MONEY_SCALE = 18) are Wides, exactly.
+ *
+ * Division with remainder by 1e9 uses Math.floor of the rounded quotient followed by an exact
+ * correction step (the remainder x − q·d is computed exactly and brought into [0, d)), so no
+ * result depends on the rounding of a floating-point quotient.
+ *
+ * The results are identical to the BigInt path (checked by differential property tests).
+ */
+
+export const E9 = 1e9;
+/** Largest nano amount accepted by the fast path (2^53 − 1). */
+export const MAX_NANO = Number.MAX_SAFE_INTEGER;
+
+/*
+ * Exact floor division by a power of ten. For an integer 0 ≤ a < 2^53 and d = 1e9, the quotient
+ * q = a/d is below 2^24, where the spacing of doubles is at most 2^-29; the fractional part of a/d
+ * is a multiple of 1/d = 1e-9 > 2^-30 (half that spacing), so the correctly rounded a/d never
+ * reaches the next integer and Math.floor(a / d) is the exact quotient (and a − q·d the exact
+ * remainder, an integer < 2^53). The same argument covers a < 1e14 with d = 1e5 and a < 1e13 with
+ * d = 1e4 (q < 1e9 < 2^30, spacing ≤ 2^-23 < 2·1e-5). `(x / d) | 0` on x < 2^31 is the same floor.
+ * These are the only divisions used, apart from the quotient estimate of mulDivFloor, which is
+ * corrected exactly.
+ */
+
+/** Signed integer count of 1e-18 units: ±(h·1e18 + m·1e9 + l). */
+export class Wide {
+  neg = false;
+  h = 0;
+  m = 0;
+  l = 0;
+}
+
+export function setZero(out: Wide): void {
+  out.neg = false;
+  out.h = 0;
+  out.m = 0;
+  out.l = 0;
+}
+
+export function copyWide(out: Wide, a: Wide): void {
+  out.neg = a.neg;
+  out.h = a.h;
+  out.m = a.m;
+  out.l = a.l;
+}
+
+export function isZeroWide(a: Wide): boolean {
+  return a.h === 0 && a.m === 0 && a.l === 0;
+}
+
+/** out = n · 1e9 (a nano amount as a Wide). */
+export function setNano(out: Wide, n: number): void {
+  const h = Math.floor(n / E9); // exact (see top)
+  out.neg = false;
+  out.h = h;
+  out.m = n - h * E9;
+  out.l = 0;
+}
+
+/** out = x · y for nano amounts x, y (integers 0 ≤ x, y < 2^53): an exact 1e-18-unit product. */
+export function mulNano(out: Wide, x: number, y: number): void {
+  // x = x1·1e9 + x0, y = y1·1e9 + y0 with x1, y1 < 9,007,200 and x0, y0 < 1e9 (exact floors, see top).
+  const x1 = Math.floor(x / E9);
+  const x0 = x - x1 * E9;
+  const y1 = Math.floor(y / E9);
+  const y0 = y - y1 * E9;
+  // x·y = x1·y1·1e18 + (x1·y0 + x0·y1)·1e9 + x0·y0; x1·y0 and x0·y1 are < 2^53.
+  const a = x1 * y0;
+  const a1 = Math.floor(a / E9);
+  const b = x0 * y1;
+  const b1 = Math.floor(b / E9);
+  // x0·y0 may reach 1e18: with x0 = xh·1e5 + xl, xh·y0 < 1e13 and xl·y0 < 1e14.
+  const xh = Math.floor(x0 / 1e5);
+  const p1 = xh * y0; // contributes p1·1e5 = p1h·1e9 + p1l·1e5
+  const p1h = Math.floor(p1 / 1e4);
+  const p0 = (x0 - xh * 1e5) * y0;
+  const p0h = Math.floor(p0 / E9);
+  let l = (p1 - p1h * 1e4) * 1e5 + (p0 - p0h * E9); // < 2e9
+  let m = a - a1 * E9 + (b - b1 * E9) + p1h + p0h; // < 4e9
+  let h = x1 * y1 + a1 + b1;
+  if (l >= E9) {
+    l -= E9;
+    m += 1;
+  }
+  const c = Math.floor(m / E9);
+  out.neg = false;
+  out.h = h + c;
+  out.m = m - c * E9;
+  out.l = l;
+}
+
+function cmpMag(ah: number, am: number, al: number, bh: number, bm: number, bl: number): number {
+  if (ah !== bh) return ah < bh ? -1 : 1;
+  if (am !== bm) return am < bm ? -1 : 1;
+  if (al !== bl) return al < bl ? -1 : 1;
+  return 0;
+}
+
+/** out = a + b (or a − b when `subtract`); out may be a or b. */
+export function addWide(out: Wide, a: Wide, b: Wide, subtract: boolean): void {
+  const an = a.neg;
+  const ah = a.h;
+  const am = a.m;
+  const al = a.l;
+  const bn = subtract ? !b.neg : b.neg;
+  const bh = b.h;
+  const bm = b.m;
+  const bl = b.l;
+  let h: number;
+  let m: number;
+  let l: number;
+  let neg: boolean;
+  if (an === bn) {
+    neg = an;
+    l = al + bl;
+    m = am + bm;
+    h = ah + bh;
+    if (l >= E9) {
+      l -= E9;
+      m += 1;
+    }
+    if (m >= E9) {
+      m -= E9;
+      h += 1;
+    }
+  } else {
+    const c = cmpMag(ah, am, al, bh, bm, bl);
+    if (c === 0) {
+      setZero(out);
+      return;
+    }
+    // |larger| − |smaller|
+    let xh = ah,
+      xm = am,
+      xl = al,
+      yh = bh,
+      ym = bm,
+      yl = bl;
+    neg = an;
+    if (c < 0) {
+      xh = bh;
+      xm = bm;
+      xl = bl;
+      yh = ah;
+      ym = am;
+      yl = al;
+      neg = bn;
+    }
+    l = xl - yl;
+    m = xm - ym;
+    h = xh - yh;
+    if (l < 0) {
+      l += E9;
+      m -= 1;
+    }
+    if (m < 0) {
+      m += E9;
+      h -= 1;
+    }
+  }
+  out.neg = neg;
+  out.h = h;
+  out.m = m;
+  out.l = l;
+}
+
+/** out = out ± k for an integer 0 ≤ k < 2^53. */
+function addInt(out: Wide, k: number, subtract: boolean): void {
+  T_INT.neg = false;
+  T_INT.h = 0;
+  const km = Math.floor(k / E9); // exact, < 9,007,200
+  T_INT.m = km;
+  T_INT.l = k - km * E9;
+  addWide(out, out, T_INT, subtract);
+}
+const T_INT = new Wide();
+
+/** Exact integer value of a Wide known to lie in [0, 2^53). */
+function smallValue(a: Wide): number {
+  return a.m * E9 + a.l; // h must be 0; m·1e9 + l < 2^53 by the caller's bound
+}
+
+/** a < k for a Wide a ≥ 0 and an integer 0 < k < 2^53. */
+function lessThanInt(a: Wide, k: number): boolean {
+  if (a.neg) return true;
+  if (a.h !== 0) return false;
+  const km = Math.floor(k / E9); // exact
+  const kl = k - km * E9;
+  return a.m < km || (a.m === km && a.l < kl);
+}
+
+const T1 = new Wide();
+const T2 = new Wide();
+
+let REM_Q = 0;
+/**
+ * Exact division of the product f·c by s: returns q = floor(f·c / s) and leaves the remainder
+ * f·c − q·s (in [0, s)) in REM_Q. Requires integers 0 ≤ f, c < 2^53, 0 < s < 2^53 and a quotient
+ * < 2^53 (true when c ≤ s, since then q ≤ f).
+ */
+function mulDivFloor(f: number, c: number, s: number): number {
+  let q = Math.floor((f * c) / s); // estimate, off by a few units at most
+  if (q > MAX_NANO) q = MAX_NANO;
+  mulNano(T1, f, c);
+  mulNano(T2, q, s);
+  addWide(T1, T1, T2, true); // r = f·c − q·s, exactly
+  while (T1.neg) {
+    q -= 1;
+    addInt(T1, s, false);
+  }
+  while (!lessThanInt(T1, s)) {
+    q += 1;
+    addInt(T1, s, true);
+  }
+  REM_Q = smallValue(T1);
+  return q;
+}
+
+/**
+ * out = round(f · c / s) at 1e-18 units (i.e. round(f·c·1e9 / s)), half away from zero, for nano
+ * amounts with 0 ≤ c ≤ s, s > 0, f ≥ 0: the cumulative fee share of `c` out of size `s`.
+ */
+export function feeShare(out: Wide, f: number, c: number, s: number): void {
+  if (c === s) {
+    setNano(out, f);
+    return;
+  }
+  if (f === 0 || c === 0) {
+    setZero(out);
+    return;
+  }
+  let q = mulDivFloor(f, c, s); // integer nano part
+  const r = REM_Q; // 0 ≤ r < s
+  // Next 9 digits: d = floor(r·1e9 / s), remainder r2.
+  let d = mulDivFloor(r, E9, s);
+  const r2 = REM_Q;
+  if (r2 * 2 >= s) {
+    d += 1;
+    if (d === E9) {
+      d = 0;
+      q += 1;
+    }
+  }
+  setNano(out, q);
+  out.l = d;
+}
+
+/**
+ * Three-digit groups, so that formatting is a few concatenations of shared strings: padded
+ * '000'..'999', trimmed of trailing zeros ('120' → '12'), plain ('7'), and the same with a
+ * leading '.' for the first fraction group.
+ */
+const G3: string[] = [];
+const G3_TRIMMED: string[] = [];
+const G3_PLAIN: string[] = [];
+const DOT_G3: string[] = [];
+const DOT_G3_TRIMMED: string[] = [];
+for (let i = 0; i < 1000; i++) {
+  const plain = '' + i;
+  const padded = i < 10 ? '00' + plain : i < 100 ? '0' + plain : plain;
+  const trimmed = i % 100 === 0 ? padded.slice(0, 1) : i % 10 === 0 ? padded.slice(0, 2) : padded;
+  G3.push(padded);
+  G3_PLAIN.push(plain);
+  G3_TRIMMED.push(trimmed);
+  DOT_G3.push('.' + padded);
+  DOT_G3_TRIMMED.push('.' + trimmed);
+}
+
+/** Decimal digits of an integer 0 ≤ x < 2^53 (no exponent). */
+function intText(x: number): string {
+  if (x < 1000) return G3_PLAIN[x] as string;
+  if (x < 1e6) {
+    const a = (x / 1000) | 0;
+    return (G3_PLAIN[a] as string) + (G3[x - a * 1000] as string);
+  }
+  if (x < 1e9) {
+    const a = (x / 1e6) | 0;
+    const r = x - a * 1e6;
+    const b = (r / 1000) | 0;
+    return (G3_PLAIN[a] as string) + (G3[b] as string) + (G3[r - b * 1000] as string);
+  }
+  return '' + x; // integers < 2^53 print exactly, without exponent
+}
+
+/**
+ * Fraction digits of 0 < x < 1e9 (9 places) with the leading '.', trailing zeros removed when
+ * `last`, else all nine digits.
+ */
+function fracText(x: number, dot: boolean, last: boolean): string {
+  const a = (x / 1e6) | 0;
+  const r = x - a * 1e6;
+  const first = dot ? DOT_G3 : G3;
+  if (last) {
+    if (r === 0) return (dot ? DOT_G3_TRIMMED : G3_TRIMMED)[a] as string;
+    const b = (r / 1000) | 0;
+    const c = r - b * 1000;
+    if (c === 0) return (first[a] as string) + (G3_TRIMMED[b] as string);
+    return (first[a] as string) + (G3[b] as string) + (G3_TRIMMED[c] as string);
+  }
+  const b = (r / 1000) | 0;
+  return (first[a] as string) + (G3[b] as string) + (G3[r - b * 1000] as string);
+}
+
+/** Canonical decimal text of a Wide (value in units of 1e-18). */
+export function formatWide(a: Wide): string {
+  const h = a.h;
+  const m = a.m;
+  const l = a.l;
+  let s: string;
+  if (l === 0) {
+    if (m === 0) {
+      if (h === 0) return '0';
+      s = intText(h);
+    } else s = intText(h) + fracText(m, true, true);
+  } else s = intText(h) + (m === 0 ? '.000000000' : fracText(m, true, false)) + fracText(l, false, true);
+  return a.neg ? '-' + s : s;
+}
+
+/** Canonical decimal text of a nano amount. */
+export function formatNano(n: number): string {
+  const i = Math.floor(n / E9); // exact (see top)
+  const f = n - i * E9;
+  return f === 0 ? intText(i) : intText(i) + fracText(f, true, true);
+}
+
+/** BigInt value of a Wide in 1e-18 units (scale 18). */
+export function wideToBigInt(a: Wide): bigint {
+  const v = BigInt(a.h) * 1000000000000000000n + BigInt(a.m) * 1000000000n + BigInt(a.l);
+  return a.neg ? -v : v;
+}
+
+/**
+ * Parses decimal text to a nano amount, or returns -1 when the text is not a plain non-negative
+ * decimal with at most 9 significant decimal places and a value ≤ MAX_NANO·1e-9 (the caller then
+ * uses the BigInt parser, which either accepts it or reports the precise problem).
+ */
+export function parseNano(text: string): number {
+  const n = text.length;
+  if (n === 0 || n > 40) return -1;
+  let i = 0;
+  let int = 0;
+  let c = text.charCodeAt(0);
+  // integer part: at most 7 significant digits keeps int·1e9 + frac < 1e16; the bound is checked below
+  if (c < 48 || c > 57) return -1;
+  while (i < n) {
+    c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    int = int * 10 + (c - 48);
+    i++;
+  }
+  if (int > 9007199) return -1;
+  if (i === n) return int * E9;
+  if (c !== 46 || i === n - 1) return -1;
+  i++;
+  // fraction: up to 9 digits, then only zeros
+  let frac = 0;
+  let places = 0;
+  while (i < n && places < 9) {
+    c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    frac = frac * 10 + (c - 48);
+    places++;
+    i++;
+  }
+  while (i < n) {
+    if (text.charCodeAt(i) !== 48) return -1;
+    i++;
+  }
+  while (places < 9) {
+    frac *= 10;
+    places++;
+  }
+  const v = int * E9 + frac;
+  return v <= MAX_NANO ? v : -1;
+}
