@@ -9,6 +9,7 @@ import {
   EngineInputError,
   allocate,
   emptyState,
+  compareTrades,
   sortTrades,
   type AllocateResult,
   type Method,
@@ -77,6 +78,49 @@ function lockSymbols(version: number, symbols: readonly string[]): void {
     [version, symbols]);
 }
 
+/**
+ * Incremental runs continue a symbol from its snapshot unless a change reached at or before
+ * the watermark (a late, back-dated, corrected or deleted fact): such a symbol, like one
+ * never computed or computed with another method, is recomputed from scratch.
+ */
+function resumableStates(version: number, method: Method, symbols: readonly string[]): Map<string, SymbolState> {
+  const rows = query<{ symbol: string; method: Method; lots: SymbolState['lots']; wm_time: string | null;
+                       wm_side: 'buy' | 'sell' | null; wm_order_id: string | null; processed: number }>(
+    `SELECT s.symbol, s.method, s.open_lots AS lots,
+            to_char(s.watermark_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS wm_time,
+            s.watermark_side AS wm_side, s.watermark_order_id AS wm_order_id, s.trades_processed::int AS processed
+       FROM fifo_inventory_snapshot s
+       LEFT JOIN fifo_dirty_symbols d ON d.allocation_version = s.allocation_version AND d.symbol = s.symbol
+      WHERE s.allocation_version = $1 AND s.symbol = ANY ($2::text[])
+        AND (d.dirty_from IS NULL OR d.dirty_from > s.watermark_time OR s.watermark_time IS NULL)`,
+    [version, symbols]);
+  const out = new Map<string, SymbolState>();
+  for (const r of rows) {
+    if (r.method !== method) continue;
+    const watermark = r.wm_time === null ? null : { time: r.wm_time, side: r.wm_side!, orderId: r.wm_order_id! };
+    out.set(r.symbol, { symbol: r.symbol, method: r.method, lots: r.lots, watermark, tradesProcessed: Number(r.processed) });
+  }
+  return out;
+}
+
+/** Trades after each symbol's watermark, read in one query through the (symbol, order_time) index. */
+function tradesAfterWatermarks(states: Map<string, SymbolState>): Map<string, TradeInput[]> {
+  const symbols = [...states.keys()];
+  const marks = symbols.map((s) => states.get(s)!.watermark?.time ?? null);
+  const rows = query<TradeInput>(
+    `SELECT t.order_id AS "orderId", t.symbol, t.side, t.size::text AS size, t.price::text AS price,
+            t.total_fees_usd::text AS fee, ${TIME_TEXT.replaceAll('order_time', 't.order_time')} AS time
+       FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)
+       JOIN trade_records t ON t.symbol = u.symbol AND (u.wm IS NULL OR t.order_time >= u.wm)`,
+    [symbols, marks]);
+  const out = groupBySymbol(rows);
+  for (const [symbol, trades] of out) {
+    const wm = states.get(symbol)!.watermark;
+    if (wm) out.set(symbol, trades.filter((t) => compareTrades(t, wm) > 0));
+  }
+  return out;
+}
+
 function groupBySymbol(rows: TradeInput[]): Map<string, TradeInput[]> {
   const out = new Map<string, TradeInput[]>();
   for (const r of rows) {
@@ -92,6 +136,8 @@ interface Computed {
   result: AllocateResult;
   trades: number;
   lastAuditId: string;
+  /** Recomputed from an empty state (replaces the rows) or continued from the snapshot (appends). */
+  fromScratch: boolean;
 }
 
 function describeError(e: unknown): string {
@@ -100,8 +146,10 @@ function describeError(e: unknown): string {
 }
 
 function writeAllocations(version: number, computationId: unknown, done: readonly Computed[]): number {
-  const symbols = done.map((d) => d.symbol);
-  exec('DELETE FROM fifo_allocations WHERE allocation_version = $1 AND symbol = ANY ($2::text[])', [version, symbols]);
+  const replaced = done.filter((d) => d.fromScratch).map((d) => d.symbol);
+  if (replaced.length > 0) {
+    exec('DELETE FROM fifo_allocations WHERE allocation_version = $1 AND symbol = ANY ($2::text[])', [version, replaced]);
+  }
   const rows = done.flatMap((d) => d.result.rows);
   if (rows.length === 0) return 0;
   return exec(
@@ -196,7 +244,9 @@ export function compute(
 ): ComputeSummary {
   const version = Number(allocationVersion);
   const runMode = (mode ?? 'full') as ComputeMode;
-  if (runMode !== 'full') throw new Error(`fifo_compute: mode must be 'full', got ${JSON.stringify(mode)}`);
+  if (runMode !== 'full' && runMode !== 'incremental') {
+    throw new Error(`fifo_compute: mode must be 'full' or 'incremental', got ${JSON.stringify(mode)}`);
+  }
   const method = methodOf(version);
   const wanted = (symbols ?? allSymbols(version)).slice().sort();
   lockSymbols(version, wanted);
@@ -206,16 +256,22 @@ export function compute(
   const audit = new Map(query<{ symbol: string; id: string }>(
     `SELECT symbol, max(audit_id)::text AS id FROM trade_records_audit
       WHERE symbol = ANY ($1::text[]) GROUP BY symbol`, [wanted]).map((r) => [r.symbol, r.id]));
-  const bySymbol = groupBySymbol(query<TradeInput>(TRADES_SQL, [wanted]));
+  const resumable = runMode === 'incremental' ? resumableStates(version, method, wanted) : new Map<string, SymbolState>();
+  const fresh = wanted.filter((s) => !resumable.has(s));
+  const bySymbol = groupBySymbol(fresh.length > 0 ? query<TradeInput>(TRADES_SQL, [fresh]) : []);
+  if (resumable.size > 0) {
+    for (const [symbol, trades] of tradesAfterWatermarks(resumable)) bySymbol.set(symbol, trades);
+  }
 
   const outcomes: SymbolOutcome[] = [];
   const done: Computed[] = [];
   for (const symbol of wanted) {
     const trades = bySymbol.get(symbol) ?? [];
+    const resumed = resumable.get(symbol);
     try {
-      const start: SymbolState = emptyState(symbol, method);
+      const start: SymbolState = resumed ?? emptyState(symbol, method);
       const result = allocate(start, sortTrades(trades));
-      done.push({ symbol, result, trades: trades.length, lastAuditId: audit.get(symbol) ?? '0' });
+      done.push({ symbol, result, trades: trades.length, lastAuditId: audit.get(symbol) ?? '0', fromScratch: !resumed });
     } catch (e) {
       outcomes.push({ symbol, status: 'failed', trades: trades.length, allocations: 0, unmatched: 0, error: describeError(e) });
     }

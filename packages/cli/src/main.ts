@@ -1,15 +1,23 @@
 #!/usr/bin/env node
 /** `fifo`: the thin runner (SPEC §5). Exit codes: 0 ok, 1 checks failed, 2 usage or input error. */
+import { computeCommand } from './commands/compute.ts';
 import { dbCommand } from './commands/db.ts';
 import { demoCommand } from './commands/demo.ts';
 import { healthCommand } from './commands/health.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { sampleCommand } from './commands/sample.ts';
+import { validateCommand } from './commands/validate.ts';
+import { watchCommand } from './commands/watch.ts';
 import { CliError, EXIT_USAGE } from './errors.ts';
 
 const commands: Record<string, (args: readonly string[]) => Promise<number>> = {
   db: dbCommand,
   migrate: migrateCommand,
+  compute: computeCommand,
+  validate: validateCommand,
+  watch: watchCommand,
   health: healthCommand,
+  'sample-ledger': sampleCommand,
   demo: demoCommand,
 };
 
@@ -18,7 +26,15 @@ const usage = `usage: fifo <command> [options]
 commands:
   db start|stop|url|status   the embedded PostgreSQL cluster (ignored when DATABASE_URL is set)
   migrate up|down            apply or revert the schema (down keeps facts unless --drop-facts)
+  compute [--all-symbols | --symbol S ...] [--version N] [--force] [--host auto|plv8|client] [--json]
+                             recompute allocations (dirty, stale or new symbols; --force: all)
+  compute --incremental [--since T]
+                             continue each symbol from its snapshot; redo only what changes reached
+  watch [--version N]        recompute affected symbols within about a second of each commit
+  validate [--version N]     check every invariant; exit 1 and a listing when any fails
   health [--version N]       v_allocation_health for one allocation version
+  sample-ledger [--trades N] [--symbols M] [--seed S] [--oversell-rate R]
+                             append a deterministic random ledger
   demo                       start the embedded database, migrate, print health
 
 environment: DATABASE_URL picks the database; FIFO_ALLOCATION_VERSION the default version (1).`;

@@ -14,3 +14,13 @@ export function allocationVersion(flag: string | undefined): number {
   if (env !== undefined && env !== '') return positiveInt('FIFO_ALLOCATION_VERSION', env);
   return 1;
 }
+
+/** An ISO-8601 date or timestamp (a date alone means midnight UTC). */
+export function parseTime(name: string, raw: string): Date {
+  const ok = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw);
+  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
+  if (!ok || Number.isNaN(d.getTime())) {
+    throw new CliError(`${name} must be an ISO date or time such as 2026-01-31 or 2026-01-31T12:00:00Z, got ${JSON.stringify(raw)}`);
+  }
+  return d;
+}

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { databaseUrl } from '../db/cluster.ts';
+import { connect } from '../db/connect.ts';
+import { openProcedureSession, type HostChoice } from '../compute/sessions.ts';
+import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
+import { table } from '../format.ts';
+import { allocationVersion, positiveInt } from './args.ts';
+
+interface ValidateSummary {
+  ok: boolean;
+  count: number;
+  byCheck: Record<string, number>;
+  discrepancies: Record<string, unknown>[];
+}
+
+export async function validateCommand(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { version: { type: 'string' }, host: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+    strict: true,
+  });
+  const version = allocationVersion(values.version);
+  const host = (values.host ?? 'auto') as HostChoice;
+  if (!['auto', 'plv8', 'client'].includes(host)) throw new CliError(`--host must be auto, plv8 or client, got ${JSON.stringify(values.host)}`);
+  const limit = values.limit === undefined ? 100 : positiveInt('--limit', values.limit);
+  const url = databaseUrl();
+  const client = await connect(url);
+  try {
+    const { rows } = await client.query('SELECT 1 FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
+    if (rows.length === 0) throw new CliError(`--version ${version}: no such allocation version (see fifo_allocation_versions)`);
+    const session = await openProcedureSession(client, url, host);
+    let r: ValidateSummary;
+    try {
+      r = (await session.callInTransaction('fifo_validate', [version, limit])) as ValidateSummary;
+    } finally {
+      await session.close();
+    }
+    if (values.json) {
+      console.log(JSON.stringify(r));
+    } else if (r.ok) {
+      console.log(`version ${version}: every invariant holds`);
+    } else {
+      console.log(`version ${version}: ${r.count} invariant violation(s)`);
+      console.log(table(Object.entries(r.byCheck).map(([check, n]) => ({ check, violations: n }))));
+      console.log();
+      console.log(table(r.discrepancies, ['check_name', 'symbol', 'order_id', 'expected', 'actual', 'details']));
+      if (r.count > r.discrepancies.length) console.log(`(first ${r.discrepancies.length} of ${r.count}; --limit N for more)`);
+    }
+    return r.ok ? EXIT_OK : EXIT_CHECKS_FAILED;
+  } finally {
+    await client.end();
+  }
+}

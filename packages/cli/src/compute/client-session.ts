@@ -1,0 +1,28 @@
+/**
+ * The Node host: the same procedure bundle, run by packages/plv8's PLV8-compatible host over
+ * a connection of ours. Each call is one transaction; an uncaught exception rolls it back.
+ */
+import { Plv8Host } from '../../../plv8/src/index.ts';
+import type { ProcedureSession } from './procedure-host.ts';
+
+export async function openClientSession(url: string): Promise<ProcedureSession> {
+  let host: Plv8Host | undefined;
+  return {
+    kind: 'client',
+    async callInTransaction(name, args) {
+      host ??= await Plv8Host.open({ connectionString: url });
+      await host.begin();
+      try {
+        const result = host.call(name, args);
+        await host.commit();
+        return result;
+      } catch (e) {
+        await host.rollback();
+        throw e;
+      }
+    },
+    async close() {
+      await host?.close();
+    },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * The compute run: picks the symbols, logs the run in fifo_computation_log, and calls
+ * fifo_compute over batches of symbols, one transaction per batch.
+ */
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { CliError } from '../errors.ts';
+import type { HostKind, ProcedureSession } from './procedure-host.ts';
+
+/** A batch holds whole symbols up to about this many trades (one symbol may exceed it). */
+export const DEFAULT_BATCH_TRADES = 25_000;
+
+export interface ComputeRequest {
+  version: number;
+  /** null: every symbol of the ledger (and those whose trades are gone). */
+  symbols: string[] | null;
+  /** Recompute every selected symbol, not only dirty, stale or never computed ones. */
+  force: boolean;
+  /** Continue each symbol from its snapshot (recomputing from scratch only what a change reached). */
+  incremental?: boolean;
+  /** Only symbols with trades after this time. */
+  since?: Date | null;
+  batchTrades?: number;
+  /** Reject named symbols that have neither trades nor computed rows (the CLI); `watch` skips them. */
+  strictSymbols?: boolean;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  symbolsDone: number;
+  symbolsTotal: number;
+  tradesDone: number;
+}
+
+export interface SymbolOutcome {
+  symbol: string;
+  status: 'ok' | 'failed';
+  trades: number;
+  allocations: number;
+  unmatched: number;
+  error?: string;
+}
+
+export interface ComputeRunResult {
+  computationId: string;
+  allocationVersion: number;
+  host: HostKind;
+  mode: 'full' | 'incremental';
+  status: 'success' | 'failed';
+  symbolsConsidered: number;
+  symbolsComputed: number;
+  symbolsFailed: number;
+  tradesProcessed: number;
+  allocationsWritten: number;
+  unmatchedCount: number;
+  durationMs: number;
+  failures: SymbolOutcome[];
+}
+
+interface ProcedureResult {
+  symbols: SymbolOutcome[];
+}
+
+async function versionExists(client: pg.Client, version: number): Promise<boolean> {
+  const { rows } = await client.query('SELECT 1 FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
+  return rows.length > 0;
+}
+
+/** Symbols to compute with their trade counts (for batching), in C order. */
+async function selectSymbols(client: pg.Client, req: ComputeRequest): Promise<Array<{ symbol: string; trades: number }>> {
+  const { rows } = await client.query<{ symbol: string; trades: string }>(
+    `WITH ledger AS (SELECT symbol, count(*) AS trades FROM trade_records
+                      WHERE ($2::text[] IS NULL OR symbol = ANY ($2::text[]))
+                        AND ($4::timestamptz IS NULL OR symbol IN (SELECT symbol FROM trade_records WHERE order_time > $4))
+                      GROUP BY symbol),
+          computed AS (SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1
+                       UNION SELECT DISTINCT symbol FROM fifo_allocations WHERE allocation_version = $1),
+          candidates AS (SELECT symbol FROM ledger
+                         UNION SELECT symbol FROM computed
+                          WHERE ($2::text[] IS NULL OR symbol = ANY ($2::text[])) AND $4::timestamptz IS NULL)
+     SELECT c.symbol, coalesce(l.trades, 0)::text AS trades
+       FROM candidates c LEFT JOIN ledger l USING (symbol)
+      WHERE $3 OR NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot s
+                               WHERE s.allocation_version = $1 AND s.symbol = c.symbol)
+         OR EXISTS (SELECT 1 FROM fifo_dirty_symbols d WHERE d.allocation_version = $1 AND d.symbol = c.symbol)
+      ORDER BY c.symbol COLLATE "C"`,
+    [req.version, req.symbols, req.force, req.since ?? null]);
+  return rows.map((r) => ({ symbol: r.symbol, trades: Number(r.trades) }));
+}
+
+export function batchSymbols<T extends { trades: number }>(items: readonly T[], maxTrades: number): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let n = 0;
+  for (const it of items) {
+    if (cur.length > 0 && n + it.trades > maxTrades) {
+      out.push(cur);
+      cur = [];
+      n = 0;
+    }
+    cur.push(it);
+    n += it.trades;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** Runs left `running` by a runner whose session is gone (killed, crashed) are abandoned. */
+export async function markAbandonedRuns(client: pg.Client): Promise<number> {
+  const { rowCount } = await client.query(
+    `UPDATE fifo_computation_log l SET status = 'abandoned', finished_at = clock_timestamp(),
+            error = 'runner session ended before the run finished'
+      WHERE status = 'running'
+        AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = (l.runner ->> 'backend_pid')::int)`);
+  return rowCount ?? 0;
+}
+
+export async function runCompute(
+  client: pg.Client,
+  session: ProcedureSession,
+  req: ComputeRequest,
+): Promise<ComputeRunResult> {
+  if (!(await versionExists(client, req.version))) {
+    throw new CliError(`--version ${req.version}: no such allocation version (see fifo_allocation_versions)`);
+  }
+  if (req.symbols && req.strictSymbols !== false) {
+    const { rows } = await client.query<{ s: string }>(
+      `SELECT s FROM unnest($1::text[]) s
+        WHERE NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = s)
+          AND NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot n WHERE n.symbol = s AND n.allocation_version = $2)`,
+      [req.symbols, req.version]);
+    if (rows.length > 0) {
+      throw new CliError(`--symbol ${rows.map((r) => r.s).join(', ')}: no trades in the ledger and nothing computed`);
+    }
+  }
+  await markAbandonedRuns(client);
+  const mode = req.incremental ? 'incremental' : 'full';
+  const started = Date.now();
+  const { rows: logRows } = await client.query<{ computation_id: string }>(
+    `INSERT INTO fifo_computation_log (allocation_version, mode, symbols, host, runner)
+     VALUES ($1, $6, $2, $3, jsonb_build_object('pid', $4::int, 'hostname', $5::text, 'backend_pid', pg_backend_pid()))
+     RETURNING computation_id`,
+    [req.version, req.symbols, session.kind, process.pid, hostname(), mode]);
+  const computationId = logRows[0]!.computation_id;
+
+  const outcomes: SymbolOutcome[] = [];
+  let fatal: Error | undefined;
+  try {
+    const selected = await selectSymbols(client, req);
+    const batches = batchSymbols(selected, req.batchTrades ?? DEFAULT_BATCH_TRADES);
+    let symbolsDone = 0;
+    let tradesDone = 0;
+    req.onProgress?.({ symbolsDone, symbolsTotal: selected.length, tradesDone });
+    for (const batch of batches) {
+      const names = batch.map((b) => b.symbol);
+      try {
+        const result = (await session.callInTransaction('fifo_compute', [req.version, names, mode, computationId])) as ProcedureResult;
+        outcomes.push(...result.symbols);
+      } catch (e) {
+        // the whole batch rolled back: its symbols keep their previous allocations
+        const msg = (e as Error).message;
+        for (const b of batch) outcomes.push({ symbol: b.symbol, status: 'failed', trades: b.trades, allocations: 0, unmatched: 0, error: msg });
+      }
+      symbolsDone += batch.length;
+      tradesDone += batch.reduce((n, b) => n + b.trades, 0);
+      req.onProgress?.({ symbolsDone, symbolsTotal: selected.length, tradesDone });
+    }
+  } catch (e) {
+    fatal = e as Error;
+  }
+
+  const ok = outcomes.filter((o) => o.status === 'ok');
+  const failures = outcomes.filter((o) => o.status === 'failed');
+  const sum = (f: (o: SymbolOutcome) => number) => ok.reduce((n, o) => n + f(o), 0);
+  const status = fatal || failures.length > 0 ? 'failed' : 'success';
+  const error = fatal
+    ? fatal.message
+    : failures.length > 0
+      ? failures.slice(0, 20).map((f) => `${f.symbol}: ${f.error}`).join('\n') + (failures.length > 20 ? `\n... and ${failures.length - 20} more` : '')
+      : null;
+  await client.query(
+    `UPDATE fifo_computation_log SET status = $2, finished_at = clock_timestamp(), trades_processed = $3,
+            allocations_written = $4, unmatched_count = $5, symbols_computed = $6, symbols_failed = $7, error = $8
+      WHERE computation_id = $1`,
+    [computationId, status, sum((o) => o.trades), sum((o) => o.allocations), sum((o) => o.unmatched), ok.length, failures.length, error]);
+  if (fatal) throw fatal;
+  return {
+    computationId,
+    allocationVersion: req.version,
+    host: session.kind,
+    mode,
+    status,
+    symbolsConsidered: outcomes.length,
+    symbolsComputed: ok.length,
+    symbolsFailed: failures.length,
+    tradesProcessed: sum((o) => o.trades),
+    allocationsWritten: sum((o) => o.allocations),
+    unmatchedCount: sum((o) => o.unmatched),
+    durationMs: Date.now() - started,
+    failures,
+  };
+}

@@ -1,0 +1,15 @@
+import type pg from 'pg';
+import { CliError } from '../errors.ts';
+import { openClientSession } from './client-session.ts';
+import { openPlv8Session, plv8ProceduresInstalled, type ProcedureSession } from './procedure-host.ts';
+
+export type HostChoice = 'auto' | 'plv8' | 'client';
+
+/** `auto`: the in-database procedures when installed, else the Node host. */
+export async function openProcedureSession(client: pg.Client, url: string, choice: HostChoice): Promise<ProcedureSession> {
+  const installed = await plv8ProceduresInstalled(client);
+  if (choice === 'plv8' && !installed) {
+    throw new CliError('--host plv8: the PLV8 procedures are not installed in this database (PLV8 missing?); use --host client or auto');
+  }
+  return choice === 'plv8' || (choice === 'auto' && installed) ? openPlv8Session(url) : openClientSession(url);
+}

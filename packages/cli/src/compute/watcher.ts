@@ -1,0 +1,123 @@
+/**
+ * `fifo watch`: LISTEN fifo_ledger (the ledger trigger NOTIFYs each changed symbol), batch
+ * bursts for `debounceMs`, and run an incremental compute of those symbols. Catches up on
+ * start and after every reconnect (whatever is dirty), reconnects after a database restart,
+ * and stops between runs: a run is one transaction per batch, so a stop never half-writes.
+ */
+import pg from 'pg';
+import { connect } from '../db/connect.ts';
+import { runCompute, type ComputeRunResult } from './run-compute.ts';
+import { openProcedureSession, type HostChoice } from './sessions.ts';
+
+export interface WatchOptions {
+  url: string;
+  version: number;
+  host: HostChoice;
+  debounceMs?: number;
+  log?: (line: string) => void;
+  onRun?: (r: ComputeRunResult) => void;
+}
+
+export interface Watcher {
+  /** Resolves when the watcher has stopped (after `stop()`). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function startWatcher(opts: WatchOptions): Watcher {
+  const log = opts.log ?? (() => {});
+  const debounce = opts.debounceMs ?? 200;
+  let stopping = false;
+  let pending = new Set<string>();
+  let catchUp = true;
+  let wake: (() => void) | undefined;
+  let listener: pg.Client | undefined;
+
+  const nudge = () => wake?.();
+
+  async function listen(): Promise<void> {
+    const c = new pg.Client({ connectionString: opts.url, application_name: 'fifo-ledger watch' });
+    c.on('notification', (n) => {
+      if (n.payload) pending.add(n.payload);
+      nudge();
+    });
+    c.on('error', () => {
+      if (listener === c) listener = undefined;
+      nudge();
+    });
+    c.on('end', () => {
+      if (listener === c) listener = undefined;
+      nudge();
+    });
+    await c.connect();
+    await c.query('LISTEN fifo_ledger');
+    listener = c;
+    catchUp = true; // changes made while we were not listening
+    log('listening for ledger changes');
+  }
+
+  async function computeOnce(symbols: string[] | null): Promise<void> {
+    const client = await connect(opts.url);
+    try {
+      const session = await openProcedureSession(client, opts.url, opts.host);
+      try {
+        const r = await runCompute(client, session, {
+          version: opts.version, symbols, force: false, incremental: true, strictSymbols: false,
+        });
+        if (r.symbolsConsidered > 0) {
+          log(`run ${r.computationId}: ${r.status}, ${r.symbolsComputed} symbol(s), ${r.tradesProcessed} trades, ` +
+            `${r.allocationsWritten} allocations, ${r.durationMs} ms`);
+        }
+        opts.onRun?.(r);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function loop(): Promise<void> {
+    let backoff = 250;
+    while (!stopping) {
+      try {
+        if (!listener) await listen();
+        backoff = 250;
+        if (!catchUp && pending.size === 0) {
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+          wake = undefined;
+          if (stopping) break;
+          await sleep(debounce); // let a burst of commits arrive
+        }
+        if (!listener) continue;
+        const symbols = catchUp ? null : [...pending];
+        catchUp = false;
+        pending = new Set();
+        await computeOnce(symbols);
+      } catch (e) {
+        if (stopping) break;
+        log(`database unavailable (${(e as Error).message}); retrying in ${backoff} ms`);
+        await listener?.end().catch(() => {});
+        listener = undefined;
+        catchUp = true;
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+    await listener?.end().catch(() => {});
+  }
+
+  const done = loop();
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      nudge();
+      await done;
+    },
+  };
+}
