@@ -1,0 +1,89 @@
+/**
+ * `pnpm build:plv8 [--check] [--minify]`: bundles functions/index.ts into PLV8 procedures and
+ * writes packages/plv8/generated/procedures.json and migrations/004_procedures.sql.
+ * With --check, writes nothing and exits 1 when the checked-in files differ from a fresh build.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BuildError, buildProcedures, type BuildResult } from './generate.ts';
+import { generatedProceduresPath, repoRoot } from './procedures.ts';
+
+export const MIGRATION_FILE = '004_procedures.sql';
+
+export interface Outputs {
+  files: Array<{ path: string; content: string }>;
+  result: BuildResult;
+}
+
+export async function buildOutputs(opts: { repoRoot?: string; entry?: string; minify?: boolean; proceduresPath?: string; migrationPath?: string } = {}): Promise<Outputs> {
+  const root = opts.repoRoot ?? repoRoot;
+  const result = await buildProcedures({ repoRoot: root, ...(opts.entry ? { entry: opts.entry } : {}), ...(opts.minify ? { minify: true } : {}) });
+  return {
+    result,
+    files: [
+      { path: opts.proceduresPath ?? generatedProceduresPath, content: result.json },
+      { path: opts.migrationPath ?? join(root, 'migrations', MIGRATION_FILE), content: result.migration },
+    ],
+  };
+}
+
+/** Paths whose checked-in content differs from `outputs` (missing files included). */
+export function drift(outputs: Outputs): string[] {
+  return outputs.files
+    .filter((f) => !existsSync(f.path) || readFileSync(f.path, 'utf8') !== f.content)
+    .map((f) => f.path);
+}
+
+export function writeOutputs(outputs: Outputs): void {
+  for (const f of outputs.files) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path, f.content);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const unknown = argv.filter((a) => a !== '--check' && a !== '--minify');
+  if (unknown.length > 0) {
+    process.stderr.write(`build:plv8: unknown argument(s) ${unknown.join(' ')}\nusage: pnpm build:plv8 [--check] [--minify]\n`);
+    return 2;
+  }
+  const check = argv.includes('--check');
+  let outputs: Outputs;
+  try {
+    outputs = await buildOutputs({ minify: argv.includes('--minify') });
+  } catch (e) {
+    if (e instanceof BuildError) {
+      process.stderr.write(`build:plv8: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const rel = (p: string) => relative(repoRoot, p);
+  const { result } = outputs;
+  if (check) {
+    const stale = drift(outputs);
+    if (stale.length > 0) {
+      process.stderr.write(`build:plv8 --check: out of date (run \`pnpm build:plv8\` and commit):\n${stale.map((p) => `  ${rel(p)}`).join('\n')}\n`);
+      return 1;
+    }
+    process.stdout.write(`build:plv8 --check: up to date (bundle ${result.bundleId.slice(0, 12)}, ${result.procedures.length} procedures)\n`);
+    return 0;
+  }
+  writeOutputs(outputs);
+  process.stdout.write(
+    `build:plv8: bundle ${result.bundleId.slice(0, 12)} (${result.bundle.length} bytes), ${result.procedures.length} procedure(s): ` +
+      `${result.procedures.map((p) => p.name).join(', ')}\n${outputs.files.map((f) => `  wrote ${rel(f.path)}`).join('\n')}\n`,
+  );
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`build:plv8: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * Synchronous requests to the database worker: post a message, block on a SharedArrayBuffer
+ * flag with Atomics.wait, then take the reply with receiveMessageOnPort. No native code.
+ */
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import * as esbuild from 'esbuild';
+import type { PgErrorFields, WorkerEvent, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.ts';
+
+let workerSource: string | undefined;
+
+/** The worker's code, bundled once per process (pg itself is required at run time). */
+function workerCode(): string {
+  if (workerSource === undefined) {
+    const out = esbuild.buildSync({
+      entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      write: false,
+      external: ['pg'],
+      logLevel: 'silent',
+    });
+    workerSource = out.outputFiles[0]?.text ?? '';
+  }
+  return workerSource;
+}
+
+export class ChannelError extends Error {
+  constructor(message: string, readonly fields: PgErrorFields) {
+    super(message);
+    this.name = 'ChannelError';
+  }
+}
+
+export interface ChannelOptions {
+  connectionString: string;
+  applicationName: string;
+  sessionSql: readonly string[];
+  /** Longest wait for one reply before the worker is declared dead (default: no limit). */
+  requestTimeoutMs?: number;
+}
+
+export class SyncChannel {
+  private dead: string | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly port: MessagePort,
+    private readonly flag: Int32Array,
+    private readonly timeoutMs: number,
+    readonly backendPid: number,
+  ) {
+    worker.on('exit', () => {
+      this.dead ??= 'the PLV8 host worker exited';
+    });
+    worker.on('error', (e) => {
+      this.dead ??= `the PLV8 host worker failed: ${e.message}`;
+    });
+  }
+
+  static async start(opts: ChannelOptions): Promise<SyncChannel> {
+    const { port1, port2 } = new MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const init: WorkerInit = {
+      port: port2,
+      flag,
+      requireFrom: import.meta.url,
+      connectionString: opts.connectionString,
+      applicationName: opts.applicationName,
+      sessionSql: [...opts.sessionSql],
+    };
+    const worker = new Worker(workerCode(), { eval: true, workerData: init, transferList: [port2] });
+    let pid: number;
+    try {
+      pid = await new Promise<number>((resolve, reject) => {
+        worker.once('message', (m: WorkerEvent) => {
+          if (m.type === 'ready') resolve(m.backendPid);
+          else reject(new ChannelError(`PLV8 host cannot connect: ${m.error.message}`, m.error));
+        });
+        worker.once('error', (e) => reject(e));
+        worker.once('exit', (code) => reject(new Error(`PLV8 host worker exited during startup (code ${code})`)));
+      });
+    } catch (e) {
+      port1.close();
+      await worker.terminate();
+      throw e;
+    }
+    worker.removeAllListeners('message');
+    worker.removeAllListeners('error');
+    worker.removeAllListeners('exit');
+    // A forgotten host must not keep Node alive; close() still terminates the worker.
+    worker.unref();
+    port1.unref();
+    return new SyncChannel(worker, port1, flag, opts.requestTimeoutMs ?? Infinity, pid);
+  }
+
+  get alive(): boolean {
+    return this.dead === null;
+  }
+
+  /** Sends one request and blocks until the worker answers. */
+  request(req: WorkerRequest): WorkerResponse {
+    if (this.dead !== null) throw new ChannelError(this.dead, { message: this.dead, sqlstate: '08003' });
+    Atomics.store(this.flag, 0, 0);
+    this.port.postMessage(req);
+    const waited = Atomics.wait(this.flag, 0, 0, this.timeoutMs);
+    const msg = receiveMessageOnPort(this.port);
+    if (!msg) {
+      this.dead = waited === 'timed-out' ? `no reply from the PLV8 host worker within ${this.timeoutMs} ms` : 'the PLV8 host worker sent no reply';
+      void this.worker.terminate();
+      throw new ChannelError(this.dead, { message: this.dead, sqlstate: '08006' });
+    }
+    const res = msg.message as WorkerResponse;
+    if (!res.ok && res.fatal) this.dead = `database connection lost: ${res.error.message}`;
+    return res;
+  }
+
+  async close(): Promise<void> {
+    if (this.dead === null) {
+      try {
+        this.request({ op: 'close' });
+      } catch {
+        /* terminating anyway */
+      }
+    }
+    this.dead ??= 'the PLV8 host is closed';
+    this.port.close();
+    await this.worker.terminate();
+  }
+}

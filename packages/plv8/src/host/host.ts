@@ -1,0 +1,455 @@
+/**
+ * The Node PLV8 host: runs the generated procedure bodies in an isolated vm context that
+ * provides the PLV8 API over a real PostgreSQL connection, inside one transaction, with
+ * PLV8 3.x type conversions. See packages/plv8/README.md.
+ */
+import { getHeapStatistics } from 'node:v8';
+import vm from 'node:vm';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { createPlv8, LEVELS, type Bridge, type Plv8Api, type Plv8Internal, type Row } from './api.ts';
+import { ChannelError, SyncChannel } from './channel.ts';
+import { OID, unpackSqlstate } from './convert.ts';
+import type { Notice, WorkerRequest, WorkerResponse } from './protocol.ts';
+import {
+  isSetReturning, loadGeneratedProcedures, returnShape, type GeneratedProcedure,
+} from '../procedures.ts';
+
+export type LevelName = keyof typeof LEVELS;
+
+export interface HostMessage {
+  level: LevelName;
+  message: string;
+  /** `elog` from JS, or a notice the server sent while running SQL. */
+  source: 'elog' | 'sql';
+  detail?: string;
+  hint?: string;
+}
+
+export interface Plv8HostOptions {
+  connectionString: string;
+  /** Procedures to serve (default: packages/plv8/generated/procedures.json). */
+  procedures?: readonly GeneratedProcedure[];
+  /** elog and server notices. Default: WARNING to stderr, everything else dropped. */
+  onMessage?: (m: HostMessage) => void;
+  /** SQL run once after connecting, e.g. `SET search_path TO myschema`. */
+  sessionSql?: readonly string[];
+  applicationName?: string;
+  /** BEGIN right away (default true). */
+  begin?: boolean;
+  /** Longest wait for one database round trip before the host gives up (default: none). */
+  requestTimeoutMs?: number;
+}
+
+/** An error out of `call`/`run`/`commit`, shaped like the PostgreSQL error PLV8 would raise. */
+export class Plv8Error extends Error {
+  readonly sqlerrcode: string;
+  detail?: string;
+  hint?: string;
+  /** JS stack of the exception inside the procedure, when there is one. */
+  jsStack?: string;
+  procedure?: string;
+  constructor(message: string, sqlerrcode: string, extra: { detail?: string; hint?: string; procedure?: string; cause?: unknown; jsStack?: string } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'Plv8Error';
+    this.sqlerrcode = sqlerrcode;
+    if (extra.detail !== undefined) this.detail = extra.detail;
+    if (extra.hint !== undefined) this.hint = extra.hint;
+    if (extra.procedure !== undefined) this.procedure = extra.procedure;
+    if (extra.jsStack !== undefined) this.jsStack = extra.jsStack;
+  }
+}
+
+let runtimeSource: string | undefined;
+
+/** The in-context runtime (api.ts + convert.ts), bundled once per process. */
+function runtimeCode(): string {
+  if (runtimeSource === undefined) {
+    const out = esbuild.buildSync({
+      entryPoints: [fileURLToPath(new URL('./runtime.ts', import.meta.url))],
+      bundle: true,
+      platform: 'neutral',
+      format: 'iife',
+      globalName: '__plv8_runtime',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+    });
+    runtimeSource = out.outputFiles[0]?.text ?? '';
+  }
+  return runtimeSource;
+}
+
+const LEVEL_BY_VALUE = new Map<number, LevelName>(Object.entries(LEVELS).map(([k, v]) => [v, k as LevelName]));
+
+function levelOfSeverity(sev: string): LevelName {
+  const s = sev.toUpperCase();
+  if (s in LEVELS) return s as LevelName;
+  if (s.startsWith('DEBUG')) return 'DEBUG1';
+  return 'NOTICE';
+}
+
+function defaultOnMessage(m: HostMessage): void {
+  if (m.level === 'WARNING') process.stderr.write(`WARNING:  ${m.message}\n`);
+}
+
+interface Signature {
+  argOids: number[];
+  setof: boolean;
+  ret: { kind: 'void' } | { kind: 'scalar'; oid: number } | { kind: 'table'; columns: Array<[string, number]> };
+}
+
+const PSEUDO = new Set<number>([OID.record, OID.unknown, OID.void]);
+
+type State = 'idle' | 'transaction' | 'closed';
+
+export class Plv8Host {
+  private readonly context: vm.Context;
+  private readonly ctx: Plv8Internal;
+  private readonly main: Plv8Internal;
+  private readonly mainApi: Plv8Api;
+  private readonly procs = new Map<string, GeneratedProcedure>();
+  private readonly compiled = new Map<string, (...args: unknown[]) => unknown>();
+  private readonly signatures = new Map<string, Signature>();
+  private readonly onMessage: (m: HostMessage) => void;
+  private state: State = 'idle';
+  /** Round trips to the database since open (for measurements). */
+  requests = 0;
+
+  private constructor(private readonly channel: SyncChannel, opts: Plv8HostOptions) {
+    for (const p of opts.procedures ?? loadGeneratedProcedures()) this.procs.set(p.name, p);
+    this.onMessage = opts.onMessage ?? defaultOnMessage;
+    const memoryUsage = () => {
+      const h = getHeapStatistics();
+      return { total_heap_size: h.total_heap_size, used_heap_size: h.used_heap_size, external_memory: h.external_memory };
+    };
+    const bridge: Bridge = {
+      exec: (req) => this.request(req),
+      log: (level, message) => this.emit({ level: LEVEL_BY_VALUE.get(level) ?? 'NOTICE', message, source: 'elog' }),
+      findFunction: (name) => (this.procs.has(name) ? this.compile(name) : undefined),
+      memoryUsage,
+    };
+    this.context = vm.createContext({}, { name: 'plv8' });
+    const install = vm.runInContext(`(function () {\n${runtimeCode()}\nreturn __plv8_runtime.install;\n})()`, this.context, {
+      filename: 'plv8-host-runtime.js',
+    }) as (b: Bridge, v8Version: string) => Plv8Internal;
+    this.ctx = install(bridge, process.versions.v8);
+    const mainSide = createPlv8({ ...bridge, findFunction: () => undefined }, { prefix: 'host', v8Version: process.versions.v8 });
+    this.main = mainSide.internal;
+    this.mainApi = mainSide.plv8;
+  }
+
+  /** Connects (a worker thread with its own connection) and, by default, BEGINs. */
+  static async open(opts: Plv8HostOptions): Promise<Plv8Host> {
+    const channel = await SyncChannel.start({
+      connectionString: opts.connectionString,
+      applicationName: opts.applicationName ?? 'fifo-ledger-plv8-host',
+      sessionSql: ['SET DateStyle TO ISO', ...(opts.sessionSql ?? [])],
+      ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
+    });
+    const host = new Plv8Host(channel, opts);
+    if (opts.begin ?? true) host.begin();
+    return host;
+  }
+
+  /** PID of the server backend serving this host. */
+  get backendPid(): number {
+    return this.channel.backendPid;
+  }
+
+  get inTransaction(): boolean {
+    return this.state === 'transaction';
+  }
+
+  /** Names of the procedures this host serves. */
+  get procedureNames(): string[] {
+    return [...this.procs.keys()];
+  }
+
+  /** The bundle id of the served procedures (null when there are none). */
+  get bundleId(): string | null {
+    const first = this.procs.values().next();
+    return first.done ? null : first.value.bundleId;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Transactions
+
+  /**
+   * BEGIN [mode], e.g. `begin('ISOLATION LEVEL REPEATABLE READ')`. Like PostgreSQL (which only
+   * warns), BEGIN inside an open transaction is a no-op.
+   */
+  begin(mode = ''): void {
+    this.ensureOpen();
+    if (this.state === 'transaction') return;
+    this.simple(`BEGIN ${mode}`.trim());
+    this.state = 'transaction';
+  }
+
+  /**
+   * COMMIT. Outside a transaction (e.g. after a failed call already rolled back) a no-op, as in
+   * PostgreSQL. Throws (SQLSTATE 25P02) if the server rolled back instead.
+   */
+  commit(): void {
+    this.ensureOpen();
+    if (this.state !== 'transaction') return;
+    this.state = 'idle';
+    const r = this.simple('COMMIT');
+    if (r.command === 'ROLLBACK') throw new Plv8Error('the transaction was aborted and has been rolled back', '25P02');
+  }
+
+  /** ROLLBACK; a no-op outside a transaction (e.g. after a failed call, which already rolled back). */
+  rollback(): void {
+    if (this.state !== 'transaction') return;
+    this.state = 'idle';
+    this.simple('ROLLBACK');
+  }
+
+  /** Ends the connection (an open transaction is rolled back) and terminates the worker. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    await this.channel.close();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Procedures
+
+  /**
+   * Calls procedure `name` the way `SELECT name(args...)` would run it in PLV8. `args` are the
+   * JS values PLV8 would deliver for the declared SQL types (int8 → BigInt, numeric → Number,
+   * jsonb → object, text[] → array, ...; a string is accepted for any type and parsed by the
+   * server, e.g. an exact numeric). Returns the result as PLV8 would read it back: a value, or
+   * an array of rows/values for set-returning procedures, undefined for void.
+   *
+   * Any exception escaping the procedure rolls the transaction back (like an ERROR in SQL) and
+   * is rethrown as a Plv8Error carrying the SQLSTATE PLV8 would report.
+   */
+  call<T = unknown>(name: string, args: readonly unknown[] = []): T {
+    this.ensureTransaction();
+    try {
+      const p = this.procs.get(name);
+      if (!p) throw new Plv8Error(`function ${name} is not in the PLV8 bundle`, '42883');
+      if (args.length !== p.args.length) {
+        throw new Plv8Error(`function ${name} takes ${p.args.length} argument(s), ${args.length} given`, '42883');
+      }
+      this.ctx.clearCaches();
+      this.main.clearCaches();
+      const sig = this.signature(p);
+      let texts = args.map((a, i) => this.main.encode(a, sig.argOids[i] as number));
+      if (p.strict && texts.some((t) => t === null)) return (sig.setof ? [] : null) as T;
+      texts = this.normalize(texts, sig.argOids);
+      const jsArgs = texts.map((t, i) => this.ctx.decode(t, sig.argOids[i] as number));
+      const fn = this.compile(name);
+      if (!sig.setof) {
+        const ret = fn.apply(this.ctx.newObject(), jsArgs);
+        return this.convertReturn(ret, sig) as T;
+      }
+      const rows: Array<Array<string | null>> = [];
+      this.ctx.beginSet((row) => rows.push(this.encodeRow(row, sig)));
+      let ret: unknown;
+      try {
+        ret = fn.apply(this.ctx.newObject(), jsArgs);
+      } finally {
+        this.ctx.endSet();
+      }
+      if (isThenable(ret)) throw new Plv8Error(`${name} returned a Promise: PLV8 has no event loop, procedures must be synchronous`, 'XX000');
+      if (Array.isArray(ret)) for (const r of ret) rows.push(this.encodeRow(r, sig));
+      return rows.map((r) => this.decodeRow(r, sig)) as T;
+    } catch (e) {
+      throw this.fail(e, name);
+    }
+  }
+
+  /**
+   * Runs an anonymous function body in the PLV8 context (like `DO $$ … $$ LANGUAGE plv8`,
+   * but the body's return value is handed back unconverted, as a value of the vm realm).
+   * Errors roll the transaction back, like `call`.
+   */
+  run(body: string): unknown {
+    this.ensureTransaction();
+    try {
+      this.ctx.clearCaches();
+      const fn = vm.runInContext(`(function () {\n${body}\n})`, this.context, { filename: 'plv8-inline.js', lineOffset: -1 }) as () => unknown;
+      return fn.call(this.ctx.newObject());
+    } catch (e) {
+      throw this.fail(e, 'inline code block');
+    }
+  }
+
+  /**
+   * `plv8.execute` for the caller (Node realm): runs SQL in the host's transaction with PLV8
+   * conversions. A SQL error is thrown (Error with sqlerrcode, ...) without aborting the
+   * transaction, exactly like plv8.execute inside a procedure.
+   */
+  execute(sql: string, params: readonly unknown[] = []): Row[] | number {
+    this.ensureTransaction();
+    return this.mainApi.execute(sql, params);
+  }
+
+  /** The PLV8 API object of the Node realm (execute, prepare, subtransaction, quote_*, ...). */
+  get plv8(): Plv8Api {
+    this.ensureTransaction();
+    return this.mainApi;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Internals
+
+  private ensureOpen(): void {
+    if (this.state === 'closed') throw new Plv8Error('the PLV8 host is closed', '08003');
+    if (!this.channel.alive) throw new Plv8Error('the PLV8 host lost its database connection', '08006');
+  }
+
+  private ensureTransaction(): void {
+    this.ensureOpen();
+    if (this.state !== 'transaction') throw new Plv8Error('no transaction is open: call begin() first', '25P01');
+  }
+
+  private request(req: WorkerRequest): WorkerResponse {
+    this.requests++;
+    const res = this.channel.request(req);
+    for (const n of res.notices) this.emitNotice(n);
+    return res;
+  }
+
+  private simple(sql: string): { command: string | null } {
+    let res: WorkerResponse;
+    try {
+      res = this.request({ op: 'simple', sql, savepoint: false });
+    } catch (e) {
+      throw this.fail(e, undefined);
+    }
+    if (!res.ok) {
+      throw new Plv8Error(res.error.message, res.error.sqlstate, { ...(res.error.detail ? { detail: res.error.detail } : {}), ...(res.error.hint ? { hint: res.error.hint } : {}) });
+    }
+    return res.results[0] ?? { command: null };
+  }
+
+  private emit(m: HostMessage): void {
+    this.onMessage(m);
+  }
+
+  private emitNotice(n: Notice): void {
+    const m: HostMessage = { level: levelOfSeverity(n.severity), message: n.message, source: 'sql' };
+    if (n.detail) m.detail = n.detail;
+    if (n.hint) m.hint = n.hint;
+    this.emit(m);
+  }
+
+  private compile(name: string): (...args: unknown[]) => unknown {
+    let fn = this.compiled.get(name);
+    if (!fn) {
+      const p = this.procs.get(name);
+      if (!p) throw new Plv8Error(`function ${name} is not in the PLV8 bundle`, '42883');
+      const src = `(function (${p.args.map((a) => a[0]).join(', ')}) {\n${p.body}\n})`;
+      fn = vm.runInContext(src, this.context, { filename: `${name}.plv8.js`, lineOffset: -1 }) as (...args: unknown[]) => unknown;
+      this.compiled.set(name, fn);
+    }
+    return fn;
+  }
+
+  private signature(p: GeneratedProcedure): Signature {
+    let sig = this.signatures.get(p.name);
+    if (!sig) {
+      const shape = returnShape(p);
+      sig = {
+        argOids: p.args.map(([, t]) => this.main.typeOid(t)),
+        setof: isSetReturning(p),
+        ret: shape.kind === 'void' ? { kind: 'void' }
+          : shape.kind === 'scalar' ? { kind: 'scalar', oid: this.main.typeOid(shape.type) }
+          : { kind: 'table', columns: shape.columns.map(([n, t]) => [n, this.main.typeOid(t)] as [string, number]) },
+      };
+      if (sig.ret.kind === 'scalar' && sig.ret.oid === OID.void) sig.ret = { kind: 'void' };
+      this.signatures.set(p.name, sig);
+    }
+    return sig;
+  }
+
+  /** Texts through the server's input and output functions (validation as in SQL). */
+  private normalize(texts: Array<string | null>, oids: readonly number[]): Array<string | null> {
+    const idx = oids.map((o, i) => (PSEUDO.has(o) || texts[i] === null ? -1 : i)).filter((i) => i >= 0);
+    if (idx.length === 0) return texts;
+    const out = this.main.roundTrip(idx.map((i) => texts[i] as string), idx.map((i) => oids[i] as number));
+    const res = texts.slice();
+    idx.forEach((i, k) => {
+      res[i] = out[k] ?? null;
+    });
+    return res;
+  }
+
+  private convertReturn(ret: unknown, sig: Signature): unknown {
+    if (isThenable(ret)) throw new Plv8Error('the procedure returned a Promise: PLV8 has no event loop, procedures must be synchronous', 'XX000');
+    if (sig.ret.kind === 'void') return undefined;
+    if (sig.ret.kind === 'table') return this.decodeRow(this.encodeRow(ret, sig), sig);
+    const oid = sig.ret.oid;
+    const text = this.normalize([this.main.encode(ret, oid)], [oid])[0] ?? null;
+    return this.main.decode(text, oid);
+  }
+
+  private encodeRow(row: unknown, sig: Signature): Array<string | null> {
+    if (sig.ret.kind === 'table') {
+      if (row === null || row === undefined) return sig.ret.columns.map(() => null);
+      if (typeof row !== 'object') throw new Error('field name / property name mismatch');
+      const obj = row as Record<string, unknown>;
+      return sig.ret.columns.map(([name, oid]) => {
+        if (!(name in obj)) throw new Error('field name / property name mismatch');
+        return this.main.encode(obj[name], oid);
+      });
+    }
+    if (sig.ret.kind === 'scalar') return [this.main.encode(row, sig.ret.oid)];
+    return [null];
+  }
+
+  private decodeRow(texts: Array<string | null>, sig: Signature): unknown {
+    if (sig.ret.kind === 'table') {
+      const o: Record<string, unknown> = {};
+      sig.ret.columns.forEach(([name, oid], i) => {
+        o[name] = this.main.decode(texts[i] ?? null, oid);
+      });
+      return o;
+    }
+    if (sig.ret.kind === 'scalar') return this.main.decode(texts[0] ?? null, sig.ret.oid);
+    return undefined;
+  }
+
+  /** PLV8's error for an exception leaving a procedure; the transaction is rolled back. */
+  private fail(e: unknown, procedure: string | undefined): Plv8Error {
+    const err = e instanceof Plv8Error ? e : toPlv8Error(e, procedure);
+    if (e instanceof ChannelError && !this.channel.alive) this.state = 'closed';
+    if (this.state === 'transaction') {
+      this.state = 'idle';
+      try {
+        this.request({ op: 'simple', sql: 'ROLLBACK', savepoint: false });
+      } catch {
+        /* the connection is gone: nothing to roll back */
+      }
+    }
+    return err;
+  }
+}
+
+function isThenable(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** How PLV8 reports an uncaught JS exception: String(e) minus "Error: ", code from `e.code`. */
+function toPlv8Error(e: unknown, procedure: string | undefined): Plv8Error {
+  let message: string;
+  try {
+    message = String(e);
+  } catch {
+    message = 'unknown exception';
+  }
+  message = message.replace(/^Error: /, '');
+  const x = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+  let code = 'XX000';
+  if (typeof x.code === 'number') code = unpackSqlstate(x.code);
+  else if (e instanceof ChannelError) code = e.fields.sqlstate;
+  const extra: { detail?: string; hint?: string; procedure?: string; cause?: unknown; jsStack?: string } = { cause: e };
+  if (typeof x.detail === 'string') extra.detail = x.detail;
+  if (typeof x.hint === 'string') extra.hint = x.hint;
+  if (typeof x.stack === 'string') extra.jsStack = x.stack;
+  if (procedure !== undefined) extra.procedure = procedure;
+  return new Plv8Error(message, code, extra);
+}

@@ -1,0 +1,83 @@
+/** Messages between the host (main thread) and its database worker thread. */
+import type { MessagePort } from 'node:worker_threads';
+
+/** One statement of a pipelined request (extended query protocol). */
+export interface Step {
+  sql: string;
+  /** Parameter values in text format (null = SQL NULL). */
+  params?: ReadonlyArray<string | null>;
+  /** Parameter type OIDs sent with Parse (0 or missing = the server infers the type). */
+  types?: readonly number[];
+  /** Parse into this named (session-level) statement instead of the unnamed one. */
+  stmt?: string;
+  /** Parse and Describe the statement only: returns its parameter types and columns. */
+  describeOnly?: boolean;
+  /** Bind and execute this already prepared named statement (`sql` is then only informative). */
+  bindStmt?: string;
+}
+
+export interface Field {
+  name: string;
+  oid: number;
+}
+
+export interface StepResult {
+  /** Command tag verb (SELECT, INSERT, ...); null for Describe-only steps. */
+  command: string | null;
+  rowCount: number | null;
+  /** Null when the statement returns no row description (plain DML, utility). */
+  fields: Field[] | null;
+  rows: Array<Array<string | null>>;
+  paramTypes?: number[];
+}
+
+/** PostgreSQL ErrorResponse fields (and client-side failures with sqlstate 08006/XX000). */
+export interface PgErrorFields {
+  message: string;
+  sqlstate: string;
+  severity?: string;
+  detail?: string;
+  hint?: string;
+  context?: string;
+  schema?: string;
+  table?: string;
+  column?: string;
+  dataType?: string;
+  constraint?: string;
+  internalQuery?: string;
+  position?: string;
+}
+
+export interface Notice {
+  severity: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+export type WorkerRequest =
+  /**
+   * Runs the steps in one round trip. With `savepoint`, they are wrapped in
+   * SAVEPOINT … RELEASE; on error the savepoint is rolled back (and released) so the
+   * transaction stays usable — PLV8's per-execute subtransaction.
+   */
+  | { op: 'exec'; steps: Step[]; savepoint: boolean }
+  /** A simple-protocol query (may hold several statements; the last result is returned). */
+  | { op: 'simple'; sql: string; savepoint: boolean }
+  | { op: 'close' };
+
+export type WorkerResponse =
+  | { ok: true; results: StepResult[]; notices: Notice[]; txStatus: string }
+  | { ok: false; error: PgErrorFields; notices: Notice[]; txStatus: string; fatal?: boolean };
+
+/** Startup messages on the worker's parentPort. */
+export type WorkerEvent = { type: 'ready'; backendPid: number } | { type: 'failed'; error: PgErrorFields };
+
+export interface WorkerInit {
+  port: MessagePort;
+  flag: Int32Array;
+  requireFrom: string;
+  connectionString: string;
+  applicationName: string;
+  sessionSql: string[];
+}

@@ -1,0 +1,299 @@
+/**
+ * The host's database thread. It owns one `pg` connection and answers one request at a time
+ * from the main thread, which blocks on a SharedArrayBuffer flag (Atomics.wait) until the
+ * reply is posted — that is what makes `plv8.execute` synchronous in the host.
+ *
+ * Statements go through a custom pg "submittable" that pipelines Parse/Bind/Describe/Execute
+ * for several statements (SAVEPOINT, the statement, RELEASE) and a single Sync, so a
+ * successful execute costs one round trip. All values travel as text; the main thread
+ * converts them (PLV8 semantics) in the right realm.
+ *
+ * This file is bundled by esbuild when a host starts and run as an `eval` worker; `pg` is
+ * loaded with a require rooted at the host's own location.
+ */
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+import type pgTypes from 'pg';
+import type { Field, Notice, PgErrorFields, Step, StepResult, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.ts';
+
+const init = workerData as WorkerInit;
+const pg = createRequire(init.requireFrom)('pg') as typeof pgTypes;
+
+/** Every column stays text: the main thread converts by type OID. */
+const RAW_TYPES = { getTypeParser: () => (v: string) => v };
+
+const client = new pg.Client({
+  connectionString: init.connectionString,
+  application_name: init.applicationName,
+  types: RAW_TYPES as unknown as pgTypes.CustomTypesConfig,
+});
+
+let notices: Notice[] = [];
+let fatal: Error | null = null;
+client.on('notice', (n) => {
+  const m = n as unknown as { severity?: string; message?: string; detail?: string; hint?: string };
+  const notice: Notice = { severity: m.severity ?? 'NOTICE', message: m.message ?? '' };
+  if (m.detail) notice.detail = m.detail;
+  if (m.hint) notice.hint = m.hint;
+  notices.push(notice);
+});
+client.on('error', (e) => {
+  fatal = e;
+});
+
+function errorFields(e: unknown): PgErrorFields {
+  const x = e as Record<string, unknown> & { message?: string };
+  const pick = (k: string) => (typeof x[k] === 'string' ? (x[k] as string) : undefined);
+  const code = pick('code');
+  const f: PgErrorFields = {
+    message: x.message ?? String(e),
+    sqlstate: code && /^[0-9A-Z]{5}$/.test(code) ? code : fatal ? '08006' : 'XX000',
+  };
+  const map: Array<[keyof PgErrorFields, string]> = [
+    ['severity', 'severity'], ['detail', 'detail'], ['hint', 'hint'], ['context', 'where'], ['schema', 'schema'],
+    ['table', 'table'], ['column', 'column'], ['dataType', 'dataType'], ['constraint', 'constraint'],
+    ['internalQuery', 'internalQuery'], ['position', 'position'],
+  ];
+  for (const [to, from] of map) {
+    const v = pick(from);
+    if (v !== undefined) (f as unknown as Record<string, string>)[to] = v;
+  }
+  return f;
+}
+
+type Connection = {
+  parse(q: { text: string; name?: string; types?: readonly number[] }): void;
+  bind(c: { portal?: string; statement?: string; values?: ReadonlyArray<string | null>; valueMapper?: (v: unknown) => unknown }): void;
+  describe(m: { type: 'S' | 'P'; name?: string }): void;
+  execute(c: { portal?: string; rows?: number }): void;
+  sync(): void;
+  sendCopyFail(msg: string): void;
+  on(ev: string, fn: (msg: never) => void): void;
+  removeListener(ev: string, fn: (msg: never) => void): void;
+  stream: { cork?: () => void; uncork?: () => void };
+};
+
+const identity = (v: unknown) => v;
+
+/** A pg submittable running `steps` with one Sync. */
+class Pipeline {
+  readonly results: StepResult[] = [];
+  private cur = 0;
+  private con: Connection | null = null;
+
+  constructor(
+    private readonly steps: readonly Step[],
+    private readonly done: (err: unknown, results: StepResult[]) => void,
+  ) {
+    for (let i = 0; i < steps.length; i++) this.results.push({ command: null, rowCount: null, fields: null, rows: [] });
+  }
+
+  private readonly onParamDesc = (msg: { dataTypeIDs: number[] }) => {
+    const r = this.results[this.cur];
+    if (r) r.paramTypes = msg.dataTypeIDs.slice();
+  };
+
+  private readonly onNoData = () => {
+    if (this.steps[this.cur]?.describeOnly) this.cur++;
+  };
+
+  submit(con: Connection): void {
+    this.con = con;
+    con.on('parameterDescription', this.onParamDesc as (m: never) => void);
+    con.on('noData', this.onNoData as (m: never) => void);
+    con.stream.cork?.();
+    for (const s of this.steps) {
+      if (s.bindStmt === undefined) con.parse({ text: s.sql, name: s.stmt ?? '', types: s.types ?? [] });
+      if (s.describeOnly) {
+        con.describe({ type: 'S', name: s.stmt ?? '' });
+        continue;
+      }
+      con.bind({ portal: '', statement: s.bindStmt ?? s.stmt ?? '', values: s.params ?? [], valueMapper: identity });
+      con.describe({ type: 'P', name: '' });
+      con.execute({ portal: '', rows: 0 });
+    }
+    con.sync();
+    con.stream.uncork?.();
+  }
+
+  handleRowDescription(msg: { fields: Array<{ name: string; dataTypeID: number }> }): void {
+    const r = this.results[this.cur];
+    if (!r) return;
+    r.fields = msg.fields.map((f): Field => ({ name: f.name, oid: f.dataTypeID }));
+    if (this.steps[this.cur]?.describeOnly) this.cur++;
+  }
+
+  handleDataRow(msg: { fields: Array<string | null> }): void {
+    this.results[this.cur]?.rows.push(msg.fields);
+  }
+
+  handleCommandComplete(msg: { text: string }): void {
+    const r = this.results[this.cur];
+    if (r) {
+      const parts = msg.text.split(' ');
+      r.command = parts[0] ?? '';
+      const last = parts[parts.length - 1];
+      r.rowCount = parts.length > 1 && last !== undefined && /^\d+$/.test(last) ? Number(last) : null;
+    }
+    this.cur++;
+  }
+
+  handleEmptyQuery(): void {
+    const r = this.results[this.cur];
+    if (r) r.command = '';
+    this.cur++;
+  }
+
+  handlePortalSuspended(): void {}
+
+  handleCopyInResponse(con: Connection): void {
+    con.sendCopyFail('COPY FROM STDIN is not supported by the PLV8 host');
+  }
+
+  handleCopyData(): void {}
+
+  /** pg's client drops the active query on ErrorResponse (Sync is already sent): finish here. */
+  handleError(err: unknown): void {
+    this.finish(err);
+  }
+
+  handleReadyForQuery(): void {
+    this.finish(null);
+  }
+
+  private finished = false;
+
+  private finish(err: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.con) {
+      this.con.removeListener('parameterDescription', this.onParamDesc as (m: never) => void);
+      this.con.removeListener('noData', this.onNoData as (m: never) => void);
+    }
+    this.done(err, this.results);
+  }
+}
+
+function runPipeline(steps: readonly Step[]): Promise<StepResult[]> {
+  return new Promise((resolve, reject) => {
+    const p = new Pipeline(steps, (err, results) => (err ? reject(err) : resolve(results)));
+    client.query(p as unknown as pgTypes.QueryConfig).catch?.(() => {});
+  });
+}
+
+async function simple(sql: string): Promise<StepResult> {
+  const res = (await client.query({ text: sql, rowMode: 'array' })) as unknown;
+  const list = (Array.isArray(res) ? res : [res]) as pgTypes.QueryArrayResult[];
+  const last = list[list.length - 1];
+  if (!last) return { command: '', rowCount: null, fields: null, rows: [] };
+  const hasRows = last.fields.length > 0 || (last.command === 'SELECT' && last.rows.length > 0);
+  return {
+    command: last.command ?? '',
+    rowCount: last.rowCount ?? null,
+    fields: hasRows ? last.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })) : null,
+    rows: last.rows as Array<Array<string | null>>,
+  };
+}
+
+let spCounter = 0;
+
+async function withSavepoint<T>(fn: (sp: string) => Promise<T>, onError?: (e: unknown) => Promise<T | undefined>): Promise<T> {
+  const sp = `plv8_host_sp_${++spCounter}`;
+  try {
+    return await fn(sp);
+  } catch (e) {
+    // The savepoint may not exist (error in SAVEPOINT itself): then the transaction is lost.
+    try {
+      await client.query(`ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`);
+    } catch {
+      /* reported by txStatus */
+    }
+    if (onError) {
+      const r = await onError(e);
+      if (r !== undefined) return r;
+    }
+    throw e;
+  }
+}
+
+const MULTI = 'cannot insert multiple commands into a prepared statement';
+
+async function handle(req: WorkerRequest): Promise<WorkerResponse> {
+  notices = [];
+  const txStatus = () => (client as unknown as { _txStatus?: string })._txStatus ?? '?';
+  try {
+    if (fatal) throw fatal;
+    let results: StepResult[];
+    if (req.op === 'exec') {
+      if (!req.savepoint) results = await runPipeline(req.steps);
+      else {
+        results = await withSavepoint(
+          async (sp) => {
+            const r = await runPipeline([{ sql: `SAVEPOINT ${sp}` }, ...req.steps, { sql: `RELEASE SAVEPOINT ${sp}` }]);
+            return r.slice(1, -1);
+          },
+          // PLV8 runs a parameterless statement with SPI_exec, which accepts several commands.
+          async (e) => {
+            const only = req.steps.length === 1 ? req.steps[0] : undefined;
+            if (!only || (only.params?.length ?? 0) > 0 || only.stmt || only.bindStmt || only.describeOnly) return undefined;
+            if ((e as { message?: string }).message !== MULTI) return undefined;
+            return withSavepoint(async (sp) => {
+              await client.query(`SAVEPOINT ${sp}`);
+              const r = await simple(only.sql);
+              await client.query(`RELEASE SAVEPOINT ${sp}`);
+              return [r];
+            });
+          },
+        );
+      }
+    } else if (req.op === 'simple') {
+      results = req.savepoint
+        ? await withSavepoint(async (sp) => {
+            await client.query(`SAVEPOINT ${sp}`);
+            const r = await simple(req.sql);
+            await client.query(`RELEASE SAVEPOINT ${sp}`);
+            return [r];
+          })
+        : [await simple(req.sql)];
+    } else {
+      await client.end().catch(() => {});
+      return { ok: true, results: [], notices, txStatus: 'I' };
+    }
+    return { ok: true, results, notices, txStatus: txStatus() };
+  } catch (e) {
+    const res: WorkerResponse = { ok: false, error: errorFields(e), notices, txStatus: txStatus() };
+    if (fatal) res.fatal = true;
+    return res;
+  }
+}
+
+function reply(res: WorkerResponse): void {
+  init.port.postMessage(res);
+  Atomics.store(init.flag, 0, 1);
+  Atomics.notify(init.flag, 0);
+}
+
+process.on('uncaughtException', (e) => {
+  fatal = e instanceof Error ? e : new Error(String(e));
+  reply({ ok: false, error: errorFields(e), notices, txStatus: '?', fatal: true });
+});
+
+async function main(): Promise<void> {
+  try {
+    await client.connect();
+    for (const sql of init.sessionSql) await client.query(sql);
+  } catch (e) {
+    parentPort?.postMessage({ type: 'failed', error: errorFields(e) });
+    return;
+  }
+  init.port.on('message', (req: WorkerRequest) => {
+    handle(req)
+      .then(reply, (e) => reply({ ok: false, error: errorFields(e), notices, txStatus: '?' }))
+      .finally(() => {
+        if (req.op === 'close') init.port.close();
+      });
+  });
+  parentPort?.postMessage({ type: 'ready', backendPid: (client as unknown as { processID: number }).processID });
+}
+
+void main();
