@@ -165,7 +165,14 @@ function writeAllocations(version: number, computationId: unknown, done: readonl
     [version, JSON.stringify(rows), computationId]);
 }
 
-function writeSnapshots(version: number, computationId: unknown, done: readonly Computed[]): void {
+function writeSnapshots(version: number, computationId: unknown, all: readonly Computed[]): void {
+  // a symbol whose trades are all gone ends as if never computed: no snapshot
+  const gone = all.filter((d) => d.result.state.watermark === null).map((d) => d.symbol);
+  if (gone.length > 0) {
+    exec('DELETE FROM fifo_inventory_snapshot WHERE allocation_version = $1 AND symbol = ANY ($2::text[])', [version, gone]);
+  }
+  const done = all.filter((d) => d.result.state.watermark !== null);
+  if (done.length === 0) return;
   const snaps = done.map((d) => ({
     symbol: d.symbol,
     method: d.result.state.method,

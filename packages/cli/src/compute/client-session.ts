@@ -10,14 +10,14 @@ export async function openClientSession(url: string): Promise<ProcedureSession> 
   return {
     kind: 'client',
     async callInTransaction(name, args) {
-      host ??= await Plv8Host.open({ connectionString: url });
-      await host.begin();
+      host ??= await Plv8Host.open({ connectionString: url, begin: false, applicationName: 'fifo-ledger compute (node host)' });
+      host.begin();
       try {
         const result = host.call(name, args);
-        await host.commit();
+        host.commit();
         return result;
       } catch (e) {
-        await host.rollback();
+        host.rollback();
         throw e;
       }
     },
