@@ -1,4 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { migrationsDir } from '../../packages/cli/src/paths.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
 const CONTRACT_RELATIONS = [
@@ -39,8 +41,10 @@ describe('migrations', () => {
     t = await createTestSchema();
     const first = await schemaFingerprint(t);
     expect(await relations(t)).toEqual(expect.arrayContaining(CONTRACT_RELATIONS));
+    const files = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
+    expect(files.slice(0, 3)).toEqual(['001_ledger', '002_allocations', '003_views']);
     const down = await t.migrate('down');
-    expect(down).toEqual(['003_views', '002_allocations', '001_ledger']);
+    expect(down).toEqual([...files].reverse());
     expect(await relations(t)).toEqual(['fifo_migrations']);
     await t.migrate('up');
     expect(await schemaFingerprint(t)).toBe(first);

@@ -66,26 +66,36 @@ async function versionExists(client: pg.Client, version: number): Promise<boolea
   return rows.length > 0;
 }
 
-/** Symbols to compute with their trade counts (for batching), in C order. */
+/**
+ * Symbols to compute with their trade counts (for batching), in C order. Cheap on a large
+ * ledger: distinct symbols by a loose index scan, counts only for the chosen symbols.
+ */
 async function selectSymbols(client: pg.Client, req: ComputeRequest): Promise<Array<{ symbol: string; trades: number }>> {
-  const { rows } = await client.query<{ symbol: string; trades: string }>(
-    `WITH ledger AS (SELECT symbol, count(*) AS trades FROM trade_records
-                      WHERE ($2::text[] IS NULL OR symbol = ANY ($2::text[]))
-                        AND ($4::timestamptz IS NULL OR symbol IN (SELECT symbol FROM trade_records WHERE order_time > $4))
-                      GROUP BY symbol),
-          computed AS (SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1
-                       UNION SELECT DISTINCT symbol FROM fifo_allocations WHERE allocation_version = $1),
-          candidates AS (SELECT symbol FROM ledger
-                         UNION SELECT symbol FROM computed
-                          WHERE ($2::text[] IS NULL OR symbol = ANY ($2::text[])) AND $4::timestamptz IS NULL)
-     SELECT c.symbol, coalesce(l.trades, 0)::text AS trades
-       FROM candidates c LEFT JOIN ledger l USING (symbol)
-      WHERE $3 OR NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot s
-                               WHERE s.allocation_version = $1 AND s.symbol = c.symbol)
-         OR EXISTS (SELECT 1 FROM fifo_dirty_symbols d WHERE d.allocation_version = $1 AND d.symbol = c.symbol)
-      ORDER BY c.symbol COLLATE "C"`,
+  const { rows: chosen } = await client.query<{ symbol: string }>(
+    `WITH RECURSIVE ledger(symbol) AS (
+        (SELECT symbol FROM trade_records ORDER BY symbol LIMIT 1)
+        UNION ALL
+        SELECT (SELECT t.symbol FROM trade_records t WHERE t.symbol > l.symbol ORDER BY t.symbol LIMIT 1)
+          FROM ledger l WHERE l.symbol IS NOT NULL),
+      candidates AS (
+        SELECT symbol FROM unnest($2::text[]) symbol WHERE $2::text[] IS NOT NULL
+        UNION SELECT symbol FROM ledger WHERE symbol IS NOT NULL AND $2::text[] IS NULL
+        UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1 AND $2::text[] IS NULL)
+     SELECT c.symbol FROM candidates c
+      WHERE ($4::timestamptz IS NULL OR EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol AND t.order_time > $4))
+        AND ($3 OR NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot s WHERE s.allocation_version = $1 AND s.symbol = c.symbol)
+                OR EXISTS (SELECT 1 FROM fifo_dirty_symbols d WHERE d.allocation_version = $1 AND d.symbol = c.symbol))
+        AND (EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol)
+             OR EXISTS (SELECT 1 FROM fifo_inventory_snapshot s WHERE s.allocation_version = $1 AND s.symbol = c.symbol))`,
     [req.version, req.symbols, req.force, req.since ?? null]);
-  return rows.map((r) => ({ symbol: r.symbol, trades: Number(r.trades) }));
+  if (chosen.length === 0) return [];
+  const { rows: counts } = await client.query<{ symbol: string; trades: string }>(
+    `SELECT symbol, count(*)::text AS trades FROM trade_records WHERE symbol = ANY ($1::text[]) GROUP BY symbol`,
+    [chosen.map((r) => r.symbol)]);
+  const n = new Map(counts.map((c) => [c.symbol, Number(c.trades)]));
+  return chosen
+    .map((r) => ({ symbol: r.symbol, trades: n.get(r.symbol) ?? 0 }))
+    .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
 }
 
 export function batchSymbols<T extends { trades: number }>(items: readonly T[], maxTrades: number): T[][] {
