@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { connect } from '../db/connect.ts';
 import { runCompute, type ComputeRunResult } from './run-compute.ts';
+import type { ProcedureSession } from './procedure-host.ts';
 import { openProcedureSession, type HostChoice } from './sessions.ts';
 
 export interface WatchOptions {
@@ -58,24 +59,33 @@ export function startWatcher(opts: WatchOptions): Watcher {
     log('listening for ledger changes');
   }
 
+  // One connection and procedure session for all runs, reopened after a failure.
+  let worker: { client: pg.Client; session: ProcedureSession } | undefined;
+  async function closeWorker(): Promise<void> {
+    const w = worker;
+    worker = undefined;
+    await w?.session.close().catch(() => {});
+    await w?.client.end().catch(() => {});
+  }
+
   async function computeOnce(symbols: string[] | null): Promise<void> {
-    const client = await connect(opts.url);
+    if (!worker) {
+      const client = await connect(opts.url);
+      client.on('error', () => {}); // surfaces on the next query; the loop reconnects
+      worker = { client, session: await openProcedureSession(client, opts.url, opts.host) };
+    }
     try {
-      const session = await openProcedureSession(client, opts.url, opts.host);
-      try {
-        const r = await runCompute(client, session, {
-          version: opts.version, symbols, force: false, incremental: true, strictSymbols: false,
-        });
-        if (r.symbolsConsidered > 0) {
-          log(`run ${r.computationId}: ${r.status}, ${r.symbolsComputed} symbol(s), ${r.tradesProcessed} trades, ` +
-            `${r.allocationsWritten} allocations, ${r.durationMs} ms`);
-        }
-        opts.onRun?.(r);
-      } finally {
-        await session.close();
+      const r = await runCompute(worker.client, worker.session, {
+        version: opts.version, symbols, force: false, incremental: true, strictSymbols: false,
+      });
+      if (r.symbolsConsidered > 0) {
+        log(`run ${r.computationId}: ${r.status}, ${r.symbolsComputed} symbol(s), ${r.tradesProcessed} trades, ` +
+          `${r.allocationsWritten} allocations, ${r.durationMs} ms`);
       }
-    } finally {
-      await client.end();
+      opts.onRun?.(r);
+    } catch (e) {
+      await closeWorker();
+      throw e;
     }
   }
 
@@ -109,6 +119,7 @@ export function startWatcher(opts: WatchOptions): Watcher {
       }
     }
     await listener?.end().catch(() => {});
+    await closeWorker();
   }
 
   const done = loop();
