@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib/bootstrap.sh"
 ensure_pnpm
 ensure_postgres
 ensure_pgtap
+ensure_pg_cron
 ensure_node_modules
 cd "$FIFO_ROOT"
 

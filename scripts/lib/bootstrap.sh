@@ -69,4 +69,9 @@ ensure_pgtap() {
   fi
 }
 
+ensure_pg_cron() {  # optional: in-database scheduling tests; skipped where it cannot be had
+  [ -n "${DATABASE_URL:-}" ] && return 0
+  ls /usr/lib/postgresql/*/lib/pg_cron.so >/dev/null 2>&1 || apt_install "postgresql-$PG_MAJOR-cron" || log "pg_cron unavailable: its test is skipped"
+}
+
 fifo() { (cd "$FIFO_ROOT" && pnpm -s fifo "$@"); }

@@ -117,6 +117,10 @@ function ensureDir(dir: string): void {
   }
 }
 
+function hasPgCron(layout: ClusterLayout): boolean {
+  return layout.bindir !== null && existsSync(join(layout.bindir, '..', 'lib', 'pg_cron.so'));
+}
+
 export function isInitialized(layout: ClusterLayout): boolean {
   return existsSync(join(layout.dataDir, 'PG_VERSION'));
 }
@@ -163,6 +167,8 @@ export async function startCluster(): Promise<StartResult> {
       '-c fsync=off',
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
+      // pg_cron, when its package is there, so `fifo_run` can be scheduled in the database
+      ...(hasPgCron(layout) ? ['-c shared_preload_libraries=pg_cron', `-c cron.database_name=${DATABASE}`] : []),
     ].join(' ');
     if (isRoot() && existsSync(layout.logFile)) {
       const st = statSync(layout.logFile);
