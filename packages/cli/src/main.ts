@@ -2,6 +2,13 @@
 /** `fifo`: the thin runner (SPEC §5). Exit codes: 0 ok, 1 checks failed, 2 usage or input error. */
 import { computeCommand } from './commands/compute.ts';
 import { dbCommand } from './commands/db.ts';
+import { reportCommand } from './commands/report.ts';
+import { reviewCommand } from './commands/review.ts';
+import { diffCommand } from './commands/diff.ts';
+import { legacyCompareCommand } from './commands/legacy-compare.ts';
+import { importCommand } from './commands/import.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
+import { exportCommand } from './commands/export.ts';
 import { demoCommand } from './commands/demo.ts';
 import { healthCommand } from './commands/health.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -18,6 +25,13 @@ const commands: Record<string, (args: readonly string[]) => Promise<number>> = {
   watch: watchCommand,
   health: healthCommand,
   'sample-ledger': sampleCommand,
+  report: reportCommand,
+  review: reviewCommand,
+  diff: diffCommand,
+  'legacy-compare': legacyCompareCommand,
+  import: importCommand,
+  reconcile: reconcileCommand,
+  export: exportCommand,
   demo: demoCommand,
 };
 
