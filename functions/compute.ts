@@ -67,11 +67,10 @@ function methodOf(version: number): Method {
 }
 
 function allSymbols(version: number): string[] {
-  // symbols that have trades, and those whose trades are all gone but still have computed rows
+  // symbols that have trades, and those whose trades are all gone but still have a snapshot
   return query<{ symbol: string }>(
-    `SELECT symbol FROM trade_records
+    `SELECT symbol FROM fifo_ledger_symbols() symbol
      UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1
-     UNION SELECT symbol FROM fifo_allocations WHERE allocation_version = $1
      ORDER BY 1`, [version]).map((r) => r.symbol);
 }
 
@@ -269,9 +268,9 @@ export function compute(
 
   // Audit position first, trades second: a change committed in between is included in the
   // trades but not in the position, so its dirty marker survives and it is redone (never lost).
-  const audit = new Map(query<{ symbol: string; id: string }>(
-    `SELECT symbol, max(audit_id)::text AS id FROM trade_records_audit
-      WHERE symbol = ANY ($1::text[]) GROUP BY symbol`, [wanted]).map((r) => [r.symbol, r.id]));
+  const audit = new Map(query<{ symbol: string; id: string | null }>(
+    `SELECT s AS symbol, (SELECT max(a.audit_id) FROM trade_records_audit a WHERE a.symbol = s)::text AS id
+       FROM unnest($1::text[]) s`, [wanted]).map((r) => [r.symbol, r.id ?? '0']));
   const t0 = Date.now();
   const resumable = runMode === 'incremental' ? resumableStates(version, method, wanted) : new Map<string, SymbolState>();
   const fresh = wanted.filter((s) => !resumable.has(s));

@@ -14,6 +14,24 @@ CREATE FUNCTION fifo_ledger_symbols() RETURNS SETOF text LANGUAGE sql STABLE AS 
   SELECT symbol FROM s WHERE symbol IS NOT NULL
 $$;
 
+-- "Needs computing" is exactly "dirty": every fact change marks its symbol for every
+-- version (002), and a version created after the facts starts with all its symbols dirty.
+CREATE FUNCTION fifo_mark_new_version_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO fifo_dirty_symbols (allocation_version, symbol, dirty_from, last_audit_id)
+  SELECT NEW.allocation_version, l.symbol, '-infinity', 0 FROM fifo_ledger_symbols() l(symbol)
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER fifo_allocation_versions_mark_dirty AFTER INSERT ON fifo_allocation_versions
+  FOR EACH ROW EXECUTE FUNCTION fifo_mark_new_version_dirty();
+-- and so do the symbols of an adopted ledger, whose facts predate the trigger
+INSERT INTO fifo_dirty_symbols (allocation_version, symbol, dirty_from, last_audit_id)
+SELECT v.allocation_version, l.symbol, '-infinity', 0
+  FROM fifo_allocation_versions v CROSS JOIN fifo_ledger_symbols() l(symbol)
+ WHERE NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot s WHERE s.allocation_version = v.allocation_version AND s.symbol = l.symbol)
+ON CONFLICT DO NOTHING;
+
 CREATE FUNCTION fifo_run(p_version int DEFAULT 1, p_mode text DEFAULT 'incremental') RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -37,9 +55,7 @@ BEGIN
   -- incremental: what changed or was never computed; full: everything
   SELECT array_agg(symbol ORDER BY symbol) INTO symbols FROM (
     SELECT symbol FROM fifo_dirty_symbols WHERE allocation_version = p_version AND p_mode = 'incremental'
-    UNION SELECT l.symbol FROM fifo_ledger_symbols() l(symbol)
-     WHERE p_mode = 'full' OR NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot s
-                                           WHERE s.allocation_version = p_version AND s.symbol = l.symbol)
+    UNION SELECT l.symbol FROM fifo_ledger_symbols() l(symbol) WHERE p_mode = 'full'
     UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = p_version AND p_mode = 'full') x;
   INSERT INTO fifo_computation_log (allocation_version, mode, symbols, host, runner)
   VALUES (p_version, p_mode, NULL, 'plv8', jsonb_build_object('backend_pid', pg_backend_pid(), 'scheduler', 'fifo_run'))
@@ -60,5 +76,7 @@ BEGIN
 END $$;
 
 -- Down Migration
+DROP TRIGGER IF EXISTS fifo_allocation_versions_mark_dirty ON fifo_allocation_versions;
+DROP FUNCTION IF EXISTS fifo_mark_new_version_dirty();
 DROP FUNCTION IF EXISTS fifo_run(int, text);
 DROP FUNCTION IF EXISTS fifo_ledger_symbols();

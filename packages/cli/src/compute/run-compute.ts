@@ -67,27 +67,24 @@ async function versionExists(client: pg.Client, version: number): Promise<boolea
 }
 
 /**
- * Symbols to compute with their trade counts (for batching), in C order. Cheap on a large
- * ledger: distinct symbols by a loose index scan, counts only for the chosen symbols.
+ * Symbols to compute with their trade counts (for batching), in C order. Without --force
+ * that is exactly the dirty symbols (every fact change, and a new version, marks them); with
+ * it, every symbol of the ledger (a loose index scan) or with a snapshot.
  */
 async function selectSymbols(client: pg.Client, req: ComputeRequest): Promise<Array<{ symbol: string; trades: number }>> {
   const { rows: chosen } = await client.query<{ symbol: string }>(
-    `WITH RECURSIVE ledger(symbol) AS (
-        (SELECT symbol FROM trade_records ORDER BY symbol LIMIT 1)
-        UNION ALL
-        SELECT (SELECT t.symbol FROM trade_records t WHERE t.symbol > l.symbol ORDER BY t.symbol LIMIT 1)
-          FROM ledger l WHERE l.symbol IS NOT NULL),
-      candidates AS (
-        SELECT symbol FROM unnest($2::text[]) symbol WHERE $2::text[] IS NOT NULL
-        UNION SELECT symbol FROM ledger WHERE symbol IS NOT NULL AND $2::text[] IS NULL
-        UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1 AND $2::text[] IS NULL)
-     SELECT c.symbol FROM candidates c
-      WHERE ($4::timestamptz IS NULL OR EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol AND t.order_time > $4))
-        AND ($3 OR NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot s WHERE s.allocation_version = $1 AND s.symbol = c.symbol)
-                OR EXISTS (SELECT 1 FROM fifo_dirty_symbols d WHERE d.allocation_version = $1 AND d.symbol = c.symbol))
-        AND (EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol)
-             OR EXISTS (SELECT 1 FROM fifo_inventory_snapshot s WHERE s.allocation_version = $1 AND s.symbol = c.symbol))`,
-    [req.version, req.symbols, req.force, req.since ?? null]);
+    req.force
+      ? `SELECT c.symbol FROM (
+           SELECT symbol FROM unnest($2::text[]) symbol WHERE $2::text[] IS NOT NULL
+           UNION SELECT symbol FROM fifo_ledger_symbols() symbol WHERE $2::text[] IS NULL
+           UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1 AND $2::text[] IS NULL) c
+          WHERE ($3::timestamptz IS NULL OR EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol AND t.order_time > $3))
+            AND (EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol)
+                 OR EXISTS (SELECT 1 FROM fifo_inventory_snapshot s WHERE s.allocation_version = $1 AND s.symbol = c.symbol))`
+      : `SELECT d.symbol FROM fifo_dirty_symbols d
+          WHERE d.allocation_version = $1 AND ($2::text[] IS NULL OR d.symbol = ANY ($2::text[]))
+            AND ($3::timestamptz IS NULL OR EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = d.symbol AND t.order_time > $3))`,
+    [req.version, req.symbols, req.since ?? null]);
   if (chosen.length === 0) return [];
   const { rows: counts } = await client.query<{ symbol: string; trades: string }>(
     `SELECT symbol, count(*)::text AS trades FROM trade_records WHERE symbol = ANY ($1::text[]) GROUP BY symbol`,
