@@ -4,7 +4,7 @@
  * With --check, writes nothing and exits 1 when the checked-in files differ from a fresh build.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BuildError, buildProcedures, type BuildResult } from './generate.ts';
 import { generatedProceduresPath, repoRoot } from './procedures.ts';
@@ -42,16 +42,29 @@ export function writeOutputs(outputs: Outputs): void {
   }
 }
 
+const USAGE = 'usage: pnpm build:plv8 [--check] [--minify] [--entry FILE] [--procedures FILE] [--migration FILE]';
+
 async function main(argv: string[]): Promise<number> {
-  const unknown = argv.filter((a) => a !== '--check' && a !== '--minify');
-  if (unknown.length > 0) {
-    process.stderr.write(`build:plv8: unknown argument(s) ${unknown.join(' ')}\nusage: pnpm build:plv8 [--check] [--minify]\n`);
-    return 2;
+  const flags = new Set<string>();
+  const values: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--check' || a === '--minify') flags.add(a);
+    else if ((a === '--entry' || a === '--procedures' || a === '--migration') && argv[i + 1] !== undefined) values[a] = argv[++i] as string;
+    else {
+      process.stderr.write(`build:plv8: unexpected argument ${a}\n${USAGE}\n`);
+      return 2;
+    }
   }
-  const check = argv.includes('--check');
+  const check = flags.has('--check');
   let outputs: Outputs;
   try {
-    outputs = await buildOutputs({ minify: argv.includes('--minify') });
+    outputs = await buildOutputs({
+      minify: flags.has('--minify'),
+      ...(values['--entry'] ? { entry: resolve(values['--entry']) } : {}),
+      ...(values['--procedures'] ? { proceduresPath: resolve(values['--procedures']) } : {}),
+      ...(values['--migration'] ? { migrationPath: resolve(values['--migration']) } : {}),
+    });
   } catch (e) {
     if (e instanceof BuildError) {
       process.stderr.write(`build:plv8: ${e.message}\n`);

@@ -283,6 +283,7 @@ function readSpecs(bundle: string): unknown {
 export function procedureBody(bundle: string, bundleId: string, name: string, argNames: readonly string[]): string {
   const code = bundle.replace(/^(["'])use strict\1;?\n/, '').trimEnd();
   return [
+    '',
     // The bundle is ES module code, hence strict; PLV8 compiles bodies as sloppy functions.
     `"use strict";`,
     `const __fifo_g = globalThis;`,
@@ -293,6 +294,7 @@ export function procedureBody(bundle: string, bundleId: string, name: string, ar
     `}`,
     `const __fifo_fn = __fifo_m.procedures[${JSON.stringify(name)}].fn;`,
     `return __fifo_fn(${argNames.join(', ')});`,
+    '', // the body is stored between newlines: `AS $tag$\n…\n$tag$`
   ].join('\n');
 }
 
@@ -329,9 +331,7 @@ export function functionDdl(p: GeneratedProcedure, opts: DdlOptions = {}): strin
     `CREATE OR REPLACE FUNCTION ${quoteIdent(p.name)}(${args})`,
     `  RETURNS ${returnsClause(p)}`,
     `  ${attrs}`,
-    `AS ${tag}`,
-    p.body,
-    `${tag};`,
+    `AS ${tag}${p.body}${tag};`,
     `COMMENT ON FUNCTION ${signatureOf(p)} IS '${COMMENT_PREFIX}${p.bundleId}';`,
   ].join('\n');
 }

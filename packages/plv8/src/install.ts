@@ -4,7 +4,8 @@
  * after migrating: it re-creates the functions when the installed bundle id differs.
  */
 import { COMMENT_PREFIX, functionDdl, signatureOf } from './generate.ts';
-import { isSetReturning, loadGeneratedProcedures, type GeneratedProcedure } from './procedures.ts';
+import { quoteIdent } from './host/convert.ts';
+import { isSetReturning, loadGeneratedProcedures, returnShape, type GeneratedProcedure } from './procedures.ts';
 
 /** Anything with pg's `query(text, values) → { rows }` (pg.Client, pg.PoolClient, pg.Pool). */
 export interface Queryable {
@@ -54,14 +55,31 @@ export async function installProcedures(client: Queryable, opts: InstallOptions 
         AND obj_description(p.oid, 'pg_proc') LIKE $1`,
     [`${COMMENT_PREFIX}%`],
   );
-  // Normalised signatures of the new functions (NULL when the argument types do not exist yet).
+  // Normalised signatures and result types of the new functions (NULL when a type does not exist).
   const { rows: wanted } = await client.query(
-    `SELECT s.i, to_regprocedure(s.sig)::text AS sig,
-            CASE WHEN s.ret ~* '^table' THEN NULL
-                 ELSE CASE WHEN s.setof THEN 'SETOF ' ELSE '' END || format_type(to_regtype(s.ret), NULL) END AS result
-       FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS s(sig, ret, setof, i)`,
-    [procs.map((p) => signatureOf(p)), procs.map((p) => p.returns), procs.map((p) => isSetReturning(p))],
+    `SELECT to_regprocedure(s)::text AS sig FROM unnest($1::text[]) WITH ORDINALITY AS u(s, i) ORDER BY i`,
+    [procs.map((p) => signatureOf(p))],
   );
+  const typeNames = [...new Set(procs.flatMap((p) => {
+    const shape = returnShape(p);
+    return shape.kind === 'scalar' ? [shape.type] : shape.kind === 'table' ? shape.columns.map((c) => c[1]) : [];
+  }))];
+  const { rows: formatted } = await client.query(
+    `SELECT t, format_type(to_regtype(t), NULL) AS f FROM unnest($1::text[]) t`, [typeNames]);
+  const fmt = new Map(formatted.map((r) => [String(r.t), r.f === null ? null : String(r.f)]));
+  const resultOf = (p: GeneratedProcedure): string | null => {
+    const shape = returnShape(p);
+    if (shape.kind === 'void') return 'void';
+    if (shape.kind === 'scalar') {
+      const f = fmt.get(shape.type);
+      return f == null ? null : `${isSetReturning(p) ? 'SETOF ' : ''}${f}`;
+    }
+    const cols = shape.columns.map(([n, t]) => (fmt.get(t) == null ? null : `${quoteIdent(n)} ${fmt.get(t)}`));
+    return cols.includes(null) ? null : `TABLE(${cols.join(', ')})`;
+  };
+  wanted.forEach((w, i) => {
+    w.result = resultOf(procs[i] as GeneratedProcedure);
+  });
   const current = new Map(installed.map((r) => [String(r.sig), r]));
   const upToDate = procs.length > 0 && wanted.every((w) => {
     const have = w.sig === null ? undefined : current.get(String(w.sig));

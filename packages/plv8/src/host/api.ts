@@ -154,9 +154,9 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     const b = builtinType(oid) ?? typeCache.get(oid);
     if (b) return b;
     const r = exec1({
-      sql: `SELECT json_build_object('oid', t.oid, 'name', t.typname, 'typtype', t.typtype, 'category', t.typcategory,
-              'elem', t.typelem, 'delim', t.typdelim,
-              'attrs', (SELECT json_agg(json_build_array(a.attname, a.atttypid) ORDER BY a.attnum)
+      sql: `SELECT json_build_object('oid', t.oid::int8, 'name', t.typname, 'typtype', t.typtype, 'category', t.typcategory,
+              'elem', t.typelem::int8, 'delim', t.typdelim,
+              'attrs', (SELECT json_agg(json_build_array(a.attname, a.atttypid::int8) ORDER BY a.attnum)
                           FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped))::text
               FROM pg_type t WHERE t.oid = $1::oid`,
       params: [String(oid)],
@@ -178,10 +178,31 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     return oid;
   }
 
+  /**
+   * Table columns (relid:attnum) whose type is a domain. PLV8 does not resolve domains and
+   * delivers their values as strings, but the protocol's row description reports the base
+   * type; for columns read straight from a table it also names the column, so look those up.
+   */
+  let domainColumns: Set<string> | null = null;
+  function isDomainColumn(table: number, column: number): boolean {
+    if (domainColumns === null) {
+      const r = exec1({
+        sql: `SELECT a.attrelid::int8::text || ':' || a.attnum FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+               WHERE t.typtype = 'd' AND a.attnum > 0 AND NOT a.attisdropped
+                 AND a.attrelid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))`,
+      });
+      domainColumns = new Set(r.rows.map((x) => String(x[0])));
+    }
+    return domainColumns.has(`${table}:${column}`);
+  }
+
+  const TEXT_INFO = builtinType(25) as TypeInfo;
+
   function toJs(r: StepResult): Row[] | number {
     if (r.fields === null) return r.rowCount ?? 0;
     const fields = r.fields;
-    const infos = fields.map((f) => lookup(f.oid));
+    const infos = fields.map((f) => (f.table && f.column && isDomainColumn(f.table, f.column) ? TEXT_INFO : lookup(f.oid)));
     const rows: Row[] = new Array(r.rows.length);
     for (let i = 0; i < r.rows.length; i++) {
       const raw = r.rows[i] as Array<string | null>;
@@ -353,6 +374,7 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     },
     clearCaches() {
       describeCache.clear();
+      domainColumns = null;
     },
     beginSet(sink) {
       setSink = sink;

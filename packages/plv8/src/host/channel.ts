@@ -44,6 +44,8 @@ export interface ChannelOptions {
 
 export class SyncChannel {
   private dead: string | null = null;
+  /** Never notified: Atomics.wait on it is a sleep. */
+  private readonly nap = new Int32Array(new SharedArrayBuffer(4));
 
   private constructor(
     private readonly worker: Worker,
@@ -106,7 +108,12 @@ export class SyncChannel {
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(req);
     const waited = Atomics.wait(this.flag, 0, 0, this.timeoutMs);
-    const msg = receiveMessageOnPort(this.port);
+    let msg = receiveMessageOnPort(this.port);
+    // The worker posts before it raises the flag; still, never trust a single look.
+    for (let i = 0; !msg && waited !== 'timed-out' && i < 2000; i++) {
+      Atomics.wait(this.nap, 0, 0, 1);
+      msg = receiveMessageOnPort(this.port);
+    }
     if (!msg) {
       this.dead = waited === 'timed-out' ? `no reply from the PLV8 host worker within ${this.timeoutMs} ms` : 'the PLV8 host worker sent no reply';
       void this.worker.terminate();

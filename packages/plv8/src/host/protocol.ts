@@ -19,6 +19,9 @@ export interface Step {
 export interface Field {
   name: string;
   oid: number;
+  /** Source table OID and column number, when the column is a plain table column. */
+  table?: number;
+  column?: number;
 }
 
 export interface StepResult {

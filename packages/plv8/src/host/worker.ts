@@ -116,10 +116,10 @@ class Pipeline {
     con.stream.uncork?.();
   }
 
-  handleRowDescription(msg: { fields: Array<{ name: string; dataTypeID: number }> }): void {
+  handleRowDescription(msg: { fields: Array<{ name: string; dataTypeID: number; tableID: number; columnID: number }> }): void {
     const r = this.results[this.cur];
     if (!r) return;
-    r.fields = msg.fields.map((f): Field => ({ name: f.name, oid: f.dataTypeID }));
+    r.fields = msg.fields.map((f): Field => (f.tableID ? { name: f.name, oid: f.dataTypeID, table: f.tableID, column: f.columnID } : { name: f.name, oid: f.dataTypeID }));
     if (this.steps[this.cur]?.describeOnly) this.cur++;
   }
 
@@ -190,7 +190,7 @@ async function simple(sql: string): Promise<StepResult> {
   return {
     command: last.command ?? '',
     rowCount: last.rowCount ?? null,
-    fields: hasRows ? last.fields.map((f) => ({ name: f.name, oid: f.dataTypeID })) : null,
+    fields: hasRows ? last.fields.map((f): Field => (f.tableID ? { name: f.name, oid: f.dataTypeID, table: f.tableID, column: f.columnID } : { name: f.name, oid: f.dataTypeID })) : null,
     rows: last.rows as Array<Array<string | null>>,
   };
 }
