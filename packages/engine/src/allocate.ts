@@ -9,6 +9,15 @@ import { Run } from './run.ts';
 import { loadState } from './state.ts';
 import type { AllocateResult, OpenLot, SymbolState, TradeInput, Watermark } from './types.ts';
 
+/** Options of {@link allocate}. */
+export interface AllocateOptions {
+  /**
+   * 'auto' (default): fast exact kernel while amounts allow, else BigInt. 'bigint': BigInt kernel
+   * only (same results; used to cross-check the kernels).
+   */
+  kernel?: 'auto' | 'bigint';
+}
+
 const E9N = 1000000000n;
 const MAX_NANO_N = BigInt(MAX_NANO);
 
@@ -26,14 +35,14 @@ const MAX_NANO_N = BigInt(MAX_NANO);
  * its range, and switches to the general BigInt kernel for good at the first trade (or state lot)
  * that is not. Both are exact and give identical output.
  */
-export function allocate(state: SymbolState, trades: readonly TradeInput[]): AllocateResult {
+export function allocate(state: SymbolState, trades: readonly TradeInput[], options: AllocateOptions = {}): AllocateResult {
   const loaded = loadState(state);
   const method = loaded.method;
   const run = new Run(loaded.symbol, loaded.watermark, loaded.lots.map((l) => l.orderId));
   const n = trades.length;
 
   let openLots: OpenLot[];
-  const fastLots = toFastLots(loaded.lots);
+  const fastLots = options.kernel === 'bigint' ? null : toFastLots(loaded.lots);
   let bigBook: LotBook<Lot> | null = null;
   let start = 0;
   if (fastLots !== null) {

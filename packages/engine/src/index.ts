@@ -15,6 +15,7 @@ export type {
 } from './types.ts';
 export { METHODS } from './types.ts';
 export { allocate } from './allocate.ts';
+export type { AllocateOptions } from './allocate.ts';
 export { unmatchedSeverity } from './run.ts';
 export { emptyState } from './state.ts';
 export { compareTrades, compareCodePoints, sortTrades, sideRank } from './trade-order.ts';
