@@ -1,6 +1,7 @@
 /** Applies the numbered SQL migrations in migrations/ with node-pg-migrate. */
 import pg from 'pg';
 import { runner, type RunnerOption } from 'node-pg-migrate';
+import { installProcedures } from '../../../plv8/src/index.ts';
 import { migrationsDir } from '../paths.ts';
 
 export const MIGRATIONS_TABLE = 'fifo_migrations';
@@ -47,6 +48,12 @@ export async function migrate(opts: MigrateOptions): Promise<string[]> {
       logger: { debug: () => {}, info: say, warn: say, error: say },
     };
     const ran = await runner(options);
+    if (opts.direction === 'up') {
+      // migration 004 installs the PLV8 functions once; later bundles are installed here
+      await client.query(`SET search_path TO "${schema.replaceAll('"', '""')}"`);
+      const r = await installProcedures(client);
+      if (r.action === 'installed') opts.log?.(`PLV8 procedures installed: ${r.created.join(', ')}`);
+    }
     return ran.map((m) => m.name);
   } finally {
     await client.end();
