@@ -379,6 +379,31 @@ describe('the PLV8 session', () => {
     expect(r.version).toMatch(/^3\./);
   });
 
+  it('fails to open with a clear error when the database is unreachable', async () => {
+    const u = new URL(t.url);
+    u.port = '1';
+    await expect(Plv8Host.open({ connectionString: u.toString(), procedures: procs })).rejects.toThrow(/PLV8 host cannot connect/);
+  });
+
+  it('reports a lost connection and stays closed-able', async () => {
+    const other = await Plv8Host.open({ connectionString: t.url, procedures: procs });
+    await t.query('SELECT pg_terminate_backend($1)', [other.backendPid]);
+    let err: unknown;
+    for (let i = 0; i < 50 && err === undefined; i++) {
+      try {
+        other.call('fx_counter');
+        other.commit();
+        other.begin();
+      } catch (e) {
+        err = e;
+      }
+    }
+    expect(err).toBeInstanceOf(Plv8Error);
+    expect(['57P01', '08006', '08003']).toContain((err as Plv8Error).sqlerrcode);
+    expect(() => other.call('fx_counter')).toThrow(Plv8Error);
+    await other.close();
+  });
+
   it('closes cleanly and refuses work afterwards', async () => {
     const other = await Plv8Host.open({ connectionString: t.url, procedures: procs });
     expect(other.call('fx_counter')).toBe(1); // its own session globals
