@@ -341,10 +341,20 @@ function check(cond: boolean, msg: () => string): void {
   if (!cond) throw new Error(msg());
 }
 
-const isCanonical = (x: string): boolean => fmtR(R(x)) === x;
+const isCanonical = (x: string): boolean => fmtR(parse36(x)) === x;
+const parse36 = (t: string): bigint => R(t);
 
 /** Throws when any invariant is violated. */
 export function checkInvariants(trades: readonly TradeInput[], res: AllocateResult, method: Method): void {
+  const memo = new Map<string, bigint>();
+  const R = (t: string): bigint => {
+    let v = memo.get(t);
+    if (v === undefined) {
+      v = parse36(t);
+      memo.set(t, v);
+    }
+    return v;
+  };
   const byId = new Map<string, { t: TradeInput; index: number }>();
   trades.forEach((t, index) => byId.set(t.orderId, { t, index }));
   const perBuy = new Map<string, { alloc: bigint; fee: bigint }>();
