@@ -119,7 +119,7 @@ function tradesAfterWatermarks(states: Map<string, SymbolState>): Map<string, Tr
               'size', t.size::text, 'price', t.price::text, 'fee', t.total_fees_usd::text,
               'time', ${TIME_TEXT.replaceAll('order_time', 't.order_time')})), '[]')::text AS trades
        FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)
-       JOIN trade_records t ON t.symbol = u.symbol AND (u.wm IS NULL OR t.order_time >= u.wm)`,
+       JOIN trade_records t ON t.symbol = u.symbol AND t.order_time >= coalesce(u.wm, '-infinity')`,
     [symbols, marks]);
   const out = groupBySymbol(rows);
   for (const [symbol, trades] of out) {

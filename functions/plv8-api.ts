@@ -38,12 +38,12 @@ declare global {
 
 /** Rows of a query (PLV8 returns a row count for DML; a query always gives rows). */
 export function query<T = Row>(sql: string, args?: unknown[]): T[] {
-  const r = plv8.execute(sql, args);
+  const r = plv8.execute(sql, args ?? []);
   if (typeof r === 'number') throw new Error(`expected rows from: ${sql.slice(0, 60)}`);
   return r as T[];
 }
 
 export function exec(sql: string, args?: unknown[]): number {
-  const r = plv8.execute(sql, args);
+  const r = plv8.execute(sql, args ?? []);
   return typeof r === 'number' ? r : r.length;
 }
