@@ -1,0 +1,107 @@
+/**
+ * Writes fills into trade_records in one transaction, through the ledger's own path: plain
+ * INSERT and UPDATE statements, so the audit trigger records every change and marks the
+ * symbols dirty. Idempotent: a fill already in the ledger with the same values is left alone.
+ */
+import type pg from 'pg';
+import type { Fill } from './fills.ts';
+
+export interface Skipped {
+  line: number;
+  key: string;
+  reason: string;
+}
+
+export interface Change {
+  line: number;
+  key: string;
+  symbol: string;
+  before: string;
+  after: string;
+}
+
+export interface ApplyResult {
+  read: number;
+  inserted: number;
+  updated: Change[];
+  unchanged: number;
+  skipped: Skipped[];
+  symbols: string[];
+}
+
+const CHUNK = 5000;
+
+/** Runs inside the caller's transaction. */
+export async function applyFills(client: pg.Client, fills: readonly Fill[], source: string): Promise<ApplyResult> {
+  await client.query(`CREATE TEMP TABLE fifo_import_staging (
+      line int NOT NULL, order_id text PRIMARY KEY, exchange_order_id text NOT NULL, symbol text NOT NULL,
+      side text NOT NULL, size numeric NOT NULL, price numeric NOT NULL, fee numeric NOT NULL,
+      order_time timestamptz NOT NULL) ON COMMIT DROP`);
+  for (let i = 0; i < fills.length; i += CHUNK) {
+    const part = fills.slice(i, i + CHUNK);
+    await client.query(
+      `INSERT INTO fifo_import_staging
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::numeric[], $9::timestamptz[])`,
+      [part.map((f) => f.line), part.map((f) => f.key), part.map((f) => f.orderId), part.map((f) => f.symbol),
+        part.map((f) => f.side), part.map((f) => f.size), part.map((f) => f.price), part.map((f) => f.fee), part.map((f) => f.time)]);
+  }
+
+  // Double-count guards: a fill whose order is already in the ledger as one order-level fact
+  // (e.g. recorded by the bot under the plain order id), or an order-level row whose order
+  // the ledger already holds as fills (`order:trade`), is skipped rather than added twice.
+  const { rows: skippedRows } = await client.query<{ line: number; order_id: string; reason: string }>(
+    `WITH fills_held AS (
+       SELECT DISTINCT split_part(order_id, ':', 1) AS exchange_order_id FROM trade_records
+        WHERE strpos(order_id, ':') > 0
+          AND EXISTS (SELECT 1 FROM fifo_import_staging WHERE order_id = exchange_order_id)),
+     skip AS (
+       SELECT s.line, s.order_id, 'order ' || s.exchange_order_id || ' is already in the ledger as one order-level fact' AS reason
+         FROM fifo_import_staging s
+        WHERE s.order_id <> s.exchange_order_id
+          AND NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = s.order_id)
+          AND EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = s.exchange_order_id)
+       UNION ALL
+       SELECT s.line, s.order_id, 'order ' || s.exchange_order_id || ' is already in the ledger as fills (' || s.exchange_order_id || ':<trade id>)'
+         FROM fifo_import_staging s JOIN fills_held h USING (exchange_order_id)
+        WHERE s.order_id = s.exchange_order_id
+          AND NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = s.order_id))
+     DELETE FROM fifo_import_staging s USING skip k WHERE s.order_id = k.order_id
+     RETURNING k.line, k.order_id, k.reason`);
+
+  // Corrections: same key, other values. Old values are read first for the report.
+  const { rows: changed } = await client.query<{ line: number; order_id: string; symbol: string; before: string; after: string }>(
+    `SELECT s.line, s.order_id, s.symbol,
+            concat_ws(' ', t.symbol, t.side, t.size, '@', t.price, 'fee', t.total_fees_usd, 'at', t.order_time) AS before,
+            concat_ws(' ', s.symbol, s.side, s.size, '@', s.price, 'fee', s.fee, 'at', s.order_time) AS after
+       FROM fifo_import_staging s JOIN trade_records t ON t.order_id = s.order_id
+      WHERE (t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric, t.order_time::timestamptz)
+            IS DISTINCT FROM (s.symbol, s.side, s.size, s.price, s.fee, s.order_time)
+      ORDER BY s.line`);
+  if (changed.length > 0) {
+    await client.query(
+      `UPDATE trade_records t
+          SET symbol = s.symbol, side = s.side, size = s.size, price = s.price, total_fees_usd = s.fee, order_time = s.order_time
+         FROM fifo_import_staging s
+        WHERE t.order_id = s.order_id
+          AND (t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric, t.order_time::timestamptz)
+              IS DISTINCT FROM (s.symbol, s.side, s.size, s.price, s.fee, s.order_time)`);
+  }
+  const { rows: inserted } = await client.query<{ symbol: string }>(
+    `INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source)
+     SELECT s.order_id, s.symbol, s.side, s.size, s.price, s.fee, s.order_time, $1
+       FROM fifo_import_staging s
+      WHERE NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = s.order_id)
+      ORDER BY s.order_time, s.order_id
+     ON CONFLICT (order_id) DO NOTHING
+     RETURNING symbol`, [source]);
+  const symbols = [...new Set([...inserted.map((r) => r.symbol), ...changed.map((r) => r.symbol)])].sort();
+  const skipped = skippedRows.map((r) => ({ line: r.line, key: r.order_id, reason: r.reason })).sort((a, b) => a.line - b.line);
+  return {
+    read: fills.length,
+    inserted: inserted.length,
+    updated: changed.map((r) => ({ line: r.line, key: r.order_id, symbol: r.symbol, before: r.before, after: r.after })),
+    unchanged: fills.length - inserted.length - changed.length - skipped.length,
+    skipped,
+    symbols,
+  };
+}

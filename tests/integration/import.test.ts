@@ -1,0 +1,181 @@
+/** `fifo import`: Coinbase fills and mapped CSV into the ledger, idempotently, through the audited path. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFifo } from '../helpers/cli.ts';
+import { createTestSchema, type TestSchema } from '../helpers/db.ts';
+
+const fixtures = resolve(import.meta.dirname, '../fixtures');
+const coinbase = join(fixtures, 'coinbase-fills.csv');
+const kraken = join(fixtures, 'kraken-trades.csv');
+const tmp = mkdtempSync(join(tmpdir(), 'fifo-import-'));
+
+function variant(name: string, edit: (text: string) => string): string {
+  const path = join(tmp, name);
+  writeFileSync(path, edit(readFileSync(coinbase, 'utf8')));
+  return path;
+}
+
+async function ledgerState(t: TestSchema) {
+  const [r] = await t.query<{ facts: number; audit: number }>(
+    `SELECT (SELECT count(*)::int FROM trade_records) AS facts, (SELECT count(*)::int FROM trade_records_audit) AS audit`);
+  return r!;
+}
+
+describe('fifo import coinbase', () => {
+  let t: TestSchema;
+  beforeAll(async () => {
+    t = await createTestSchema();
+  });
+  afterAll(() => t.drop());
+
+  it('imports one fact per fill, keyed order:trade, audited and marking symbols dirty; a recompute is exact', async () => {
+    const r = await runFifo(['import', 'coinbase', coinbase], { DATABASE_URL: t.url });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/5 fill\(s\): 5 inserted, 0 updated, 0 unchanged, 0 skipped/);
+    expect(r.stdout).toMatch(/changed symbol\(s\): ETH-USD, SOL-USD/);
+    expect(await t.query(`SELECT order_id, symbol, side, size::text, price::text, total_fees_usd::text AS fee, order_time, source
+                            FROM trade_records ORDER BY order_time`)).toEqual([
+      { order_id: 'ord-a1:tr-1001', symbol: 'SOL-USD', side: 'buy', size: '1', price: '100', fee: '0.6', order_time: new Date('2025-03-03T14:02:11.481Z'), source: 'coinbase-import' },
+      { order_id: 'ord-a1:tr-1002', symbol: 'SOL-USD', side: 'buy', size: '2', price: '101', fee: '1.212', order_time: new Date('2025-03-03T14:02:11.913Z'), source: 'coinbase-import' },
+      { order_id: 'ord-b7:tr-1003', symbol: 'SOL-USD', side: 'sell', size: '3', price: '102', fee: '1.836', order_time: new Date('2025-03-04T09:15:00Z'), source: 'coinbase-import' },
+      { order_id: 'ord-c3:tr-2001', symbol: 'ETH-USD', side: 'buy', size: '0.5', price: '2150.35', fee: '1.29021', order_time: new Date('2025-03-05T18:40:05.250Z'), source: 'coinbase-import' },
+      { order_id: 'ord-d9:tr-2002', symbol: 'ETH-USD', side: 'sell', size: '0.25', price: '2201.1', fee: '0.66033', order_time: new Date('2025-03-06T07:00:00Z'), source: 'coinbase-import' },
+    ]);
+    // microseconds survive (a JS Date would have dropped them)
+    expect(await t.query(`SELECT to_char(order_time AT TIME ZONE 'UTC', 'US') AS us FROM trade_records WHERE order_id = 'ord-a1:tr-1001'`))
+      .toEqual([{ us: '481223' }]);
+    expect(await ledgerState(t)).toEqual({ facts: 5, audit: 5 });
+    expect(await t.query(`SELECT symbol FROM fifo_dirty_symbols ORDER BY symbol`)).toEqual([{ symbol: 'ETH-USD' }, { symbol: 'SOL-USD' }]);
+
+    expect((await runFifo(['compute'], { DATABASE_URL: t.url })).code).toBe(0);
+    // 3 @ 102 − 1.836 against 1 @ 100 + 0.6 and 2 @ 101 + 1.212: exact, no averaged price
+    expect(await t.query(`SELECT sell_order_id, realized_pnl_usd::text AS pnl FROM v_trade_pnl ORDER BY sell_order_id`)).toEqual([
+      { sell_order_id: 'ord-b7:tr-1003', pnl: '0.352' },
+      { sell_order_id: 'ord-d9:tr-2002', pnl: '11.382065' },
+    ]);
+  });
+
+  it('adds nothing when the same file is imported again', async () => {
+    const r = await runFifo(['import', 'coinbase', coinbase, '--json'], { DATABASE_URL: t.url });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ read: 5, inserted: 0, updated: [], unchanged: 5, skipped: [], symbols: [] });
+    expect(await ledgerState(t)).toEqual({ facts: 5, audit: 5 });
+    expect(await t.query(`SELECT count(*)::int AS n FROM fifo_dirty_symbols`)).toEqual([{ n: 0 }]);
+  });
+
+  it('updates a revised fill through the audited path and takes new fills of a known order', async () => {
+    const revised = variant('revised.csv', (s) =>
+      s.replace('e-0002,tr-1002,ord-a1,2025-03-03T14:02:11.913377Z,FILL,101,2,1.212', 'e-0002,tr-1002,ord-a1,2025-03-03T14:02:11.913377Z,FILL,101,2.5,1.515')
+        + 'e-0006,tr-1004,ord-b7,2025-03-04T09:15:00.5Z,FILL,102.5,0.5,0.3075,SOL-USD,2025-03-04T09:15:00.510001Z,MAKER,false,u-1,SELL\n');
+    const r = await runFifo(['import', 'coinbase', revised], { DATABASE_URL: t.url });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/6 fill\(s\): 1 inserted, 1 updated, 4 unchanged, 0 skipped/);
+    expect(r.stdout).toMatch(/corrected line 3 ord-a1:tr-1002: SOL-USD buy 2 @ 101 fee 1.212 .* -> SOL-USD buy 2.5 @ 101 fee 1.515/);
+    expect(await t.query(`SELECT operation, order_id, old_fact->>'size' AS old_size, new_fact->>'size' AS new_size
+                            FROM trade_records_audit WHERE audit_id > 5 ORDER BY audit_id`)).toEqual([
+      { operation: 'UPDATE', order_id: 'ord-a1:tr-1002', old_size: '2', new_size: '2.5' },
+      { operation: 'INSERT', order_id: 'ord-b7:tr-1004', old_size: null, new_size: '0.5' },
+    ]);
+    expect(await t.query(`SELECT symbol FROM fifo_dirty_symbols`)).toEqual([{ symbol: 'SOL-USD' }]);
+  });
+
+  it('rejects a malformed file with line numbers and writes nothing', async () => {
+    const before = await ledgerState(t);
+    const bad = variant('bad.csv', (s) => s
+      .replace('FILL,102,3,"1.836"', 'FILL,1O2,3,"1.836"')
+      .replace('2025-03-05T18:40:05.25Z', '2025-02-30T18:40:05Z')
+      .replace('false,u-1,SELL\ne-0004', 'false,u-1,SHORT\ne-0004')
+      .replace('e-0001,tr-1001,ord-a1,2025-03-03T14:02:11.481223Z,FILL,100,1,0.6', 'e-0001,tr-1001,ord-a1,2025-03-03T14:02:11.481223Z,FILL,100,1,-0.6'));
+    const r = await runFifo(['import', 'coinbase', bad], { DATABASE_URL: t.url });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/bad\.csv: 4 bad row\(s\); nothing imported/);
+    expect(r.stderr).toMatch(/line 2, column "commission": fee "-0.6" is negative/);
+    expect(r.stderr).toMatch(/line 4, column "price": price "1O2" is not a decimal number/);
+    expect(r.stderr).toMatch(/line 4, column "side": side "SHORT" is neither buy nor sell/);
+    expect(r.stderr).toMatch(/line 5, column "trade_time": time "2025-02-30T18:40:05Z" is not a calendar date/);
+    expect(await ledgerState(t)).toEqual(before);
+
+    const cases = [
+      [variant('ragged.csv', (s) => s.replace('MAKER,false,u-1,SELL', 'MAKER,false,u-1')), /ragged\.csv line 4: 13 field\(s\), the header has 14; nothing imported/],
+      [variant('quote.csv', (s) => s.replace('"1.836"', '"1.836')), /quote\.csv line 4: a quoted field is not closed/],
+      [variant('header.csv', (s) => s.replace('commission', 'kommission')), /header\.csv: line 1: not a Coinbase fills header: missing column\(s\) commission or fee/],
+      [variant('reversal.csv', (s) => s.replace('tr-2002,ord-d9,2025-03-06T07:00:00Z,FILL', 'tr-2002,ord-d9,2025-03-06T07:00:00Z,REVERSAL')), /line 6, column "trade_type": trade type "REVERSAL" is not supported/],
+      [variant('conflict.csv', (s) => `${s}e-0009,tr-1001,ord-a1,2025-03-03T14:02:11.481223Z,FILL,100,1.5,0.6,SOL-USD,x,TAKER,false,u-1,BUY\n`), /line 7: trade tr-1001 of order ord-a1 is also on line 2 with other values/],
+      [join(tmp, 'missing.csv'), /missing\.csv: no such file/],
+    ] as const;
+    const results = await Promise.all(cases.map(([file]) => runFifo(['import', 'coinbase', file], { DATABASE_URL: t.url })));
+    results.forEach((x, i) => {
+      expect(x.code, x.stderr).toBe(2);
+      expect(x.stderr).toMatch(cases[i]![1]);
+    });
+    expect(await ledgerState(t)).toEqual(before);
+  });
+
+  it('skips fills of an order the ledger already holds as one order-level fact (no double count)', async () => {
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source)
+                   VALUES ('ord-z1', 'SOL-USD', 'buy', 2, 99, 0.5, '2025-03-07Z', 'bot')`);
+    const file = variant('bot-overlap.csv', (s) => s.split('\n')[0] + '\n' +
+      'e-0100,tr-3001,ord-z1,2025-03-07T00:00:00Z,FILL,99,2,0.5,SOL-USD,x,TAKER,false,u-1,BUY\n' +
+      'e-0101,tr-3002,ord-z2,2025-03-08T00:00:00Z,FILL,98,1,0.2,SOL-USD,x,TAKER,false,u-1,BUY\n');
+    const r = await runFifo(['import', 'coinbase', file], { DATABASE_URL: t.url });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2 fill\(s\): 1 inserted, 0 updated, 0 unchanged, 1 skipped/);
+    expect(r.stderr).toMatch(/line 2: skipped ord-z1:tr-3001: order ord-z1 is already in the ledger as one order-level fact/);
+    expect(await t.query(`SELECT order_id FROM trade_records WHERE order_id LIKE 'ord-z%' ORDER BY 1`))
+      .toEqual([{ order_id: 'ord-z1' }, { order_id: 'ord-z2:tr-3002' }]);
+  });
+});
+
+describe('fifo import csv --map', () => {
+  let t: TestSchema;
+  beforeAll(async () => {
+    t = await createTestSchema();
+  });
+  afterAll(() => t.drop());
+
+  const map = 'order_id=ordertxid,trade_id=txid,symbol=pair,time=time,side=type,price=price,size=vol,fee=fee';
+
+  it('maps any exchange\'s columns; zone-less times need --utc', async () => {
+    const noUtc = await runFifo(['import', 'csv', kraken, '--map', map], { DATABASE_URL: t.url });
+    expect(noUtc.code).toBe(2);
+    expect(noUtc.stderr).toMatch(/line 2, column "time": time "2025-04-01 10:00:00" has no UTC offset/);
+    const dry = await runFifo(['import', 'csv', kraken, '--map', map, '--utc', '--dry-run'], { DATABASE_URL: t.url });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/2 to insert.*dry run: nothing written/);
+    expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: 0 }]);
+    const r = await runFifo(['import', 'csv', kraken, '--map', map, '--utc', '--source', 'kraken'], { DATABASE_URL: t.url });
+    expect(r.code).toBe(0);
+    expect(await t.query(`SELECT order_id, symbol, side, size::text, price::text, source FROM trade_records ORDER BY order_time`)).toEqual([
+      { order_id: 'OQX1-1111:TQX1-AAAA', symbol: 'SOL-USD', side: 'buy', size: '4', price: '120.5', source: 'kraken' },
+      { order_id: 'OQX2-2222:TQX2-BBBB', symbol: 'SOL-USD', side: 'sell', size: '1.5', price: '125.25', source: 'kraken' },
+    ]);
+    const again = await runFifo(['import', 'csv', kraken, '--map', map, '--utc'], { DATABASE_URL: t.url });
+    expect(again.stdout).toMatch(/0 inserted, 0 updated, 2 unchanged/);
+  });
+
+  it('rejects a bad --map naming the field or column, and an order on two rows without trade ids', async () => {
+    const maps = [
+      ['order_id=ordertxid,symbol=pair,time=time,side=type,price=price,size=volume', /--map size=volume: the file has no column "volume" \(columns: txid, ordertxid, pair, time, type, price, vol, fee\)/],
+      ['order_id=ordertxid,symbol=pair,time=time,side=type,price=price', /--map lacks size/],
+      ['orderid=ordertxid', /--map "orderid=ordertxid": unknown field "orderid"/],
+    ] as const;
+    const results = await Promise.all(maps.map(([m]) => runFifo(['import', 'csv', kraken, '--map', m, '--utc'], { DATABASE_URL: t.url })));
+    results.forEach((r, i) => {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(maps[i]![1]);
+    });
+    const twice = join(tmp, 'twice.csv');
+    writeFileSync(twice, 'order,pair,time,side,price,qty\nO1,SOL-USD,2025-05-01T00:00:00Z,buy,10,1\nO1,SOL-USD,2025-05-01T00:00:01Z,buy,11,1\n');
+    const r = await runFifo(['import', 'csv', twice, '--map', 'order_id=order,symbol=pair,time=time,side=side,price=price,size=qty'], { DATABASE_URL: t.url });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 3: order O1 is also on line 2 with other values \(one row per order, or map trade_id to import fills\)/);
+    expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: 2 }]);
+    const usage = await runFifo(['import', 'binance', kraken], { DATABASE_URL: t.url });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/unknown format "binance": coinbase or csv/);
+  });
+});
