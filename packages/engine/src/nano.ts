@@ -341,6 +341,9 @@ export function wideToBigInt(a: Wide): bigint {
   return a.neg ? -v : v;
 }
 
+/** Set by parseNano: whether the text it accepted is already canonical (reusable as output). */
+export let parsedCanonical = false;
+
 /**
  * Parses decimal text to a nano amount, or returns -1 when the text is not a plain non-negative
  * decimal with at most 9 significant decimal places and a value ≤ MAX_NANO·1e-9 (the caller then
@@ -352,7 +355,6 @@ export function parseNano(text: string): number {
   let i = 0;
   let int = 0;
   let c = text.charCodeAt(0);
-  // integer part: at most 7 significant digits keeps int·1e9 + frac < 1e16; the bound is checked below
   if (c < 48 || c > 57) return -1;
   while (i < n) {
     c = text.charCodeAt(i);
@@ -361,7 +363,11 @@ export function parseNano(text: string): number {
     i++;
   }
   if (int > 9007199) return -1;
-  if (i === n) return int * E9;
+  const leadingZero = i > 1 && text.charCodeAt(0) === 48;
+  if (i === n) {
+    parsedCanonical = !leadingZero;
+    return int * E9;
+  }
   if (c !== 46 || i === n - 1) return -1;
   i++;
   // fraction: up to 9 digits, then only zeros
@@ -378,6 +384,7 @@ export function parseNano(text: string): number {
     if (text.charCodeAt(i) !== 48) return -1;
     i++;
   }
+  parsedCanonical = !leadingZero && text.charCodeAt(n - 1) !== 48;
   while (places < 9) {
     frac *= 10;
     places++;

@@ -1,6 +1,6 @@
 import { AMOUNT_SCALE, DecimalSyntaxError, describeIssue, formatFixed, isCanonicalText, parseFixed } from './decimal.ts';
 import { EngineInputError, describeValue } from './errors.ts';
-import { formatNano, parseNano } from './nano.ts';
+import { formatNano, parseNano, parsedCanonical } from './nano.ts';
 import { compareCodePoints } from './trade-order.ts';
 import type { TradeInput, Watermark } from './types.ts';
 
@@ -190,15 +190,17 @@ export function readAmountsFast(cur: TradeCursor): boolean {
   const rf = cur.rawFee;
   if (typeof rs !== 'string' || typeof rp !== 'string' || typeof rf !== 'string') return false;
   const size = parseNano(rs);
+  if (size <= 0) return false;
+  cur.sizeText = parsedCanonical ? rs : formatNano(size);
   const price = parseNano(rp);
+  if (price <= 0) return false;
+  cur.priceText = parsedCanonical ? rp : formatNano(price);
   const fee = parseNano(rf);
-  if (size <= 0 || price <= 0 || fee < 0) return false;
+  if (fee < 0) return false;
+  cur.feeText = fee === 0 ? '0' : parsedCanonical ? rf : formatNano(fee);
   cur.sizeN = size;
   cur.priceN = price;
   cur.feeN = fee;
-  cur.sizeText = isCanonicalText(rs) ? rs : formatNano(size);
-  cur.priceText = isCanonicalText(rp) ? rp : formatNano(price);
-  cur.feeText = fee === 0 ? '0' : isCanonicalText(rf) ? rf : formatNano(fee);
   return true;
 }
 

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatFixed, parseFixed } from '../src/decimal.ts';
-import { MAX_NANO, Wide, addWide, feeShare, formatNano, formatWide, mulNano, parseNano, setNano, wideToBigInt } from '../src/nano.ts';
+import { formatFixed, isCanonicalText, parseFixed } from '../src/decimal.ts';
+import { MAX_NANO, Wide, addWide, feeShare, formatNano, formatWide, mulNano, parseNano, parsedCanonical, setNano, wideToBigInt } from '../src/nano.ts';
 
 const nanoArb = fc.oneof(
   fc.integer({ min: 0, max: MAX_NANO }),
@@ -94,6 +94,7 @@ describe('nano arithmetic', () => {
     const text = fc.oneof(
       nanoArb.map((n) => formatNano(n)),
       nanoArb.map((n) => formatNano(n) + (n % 1e9 === 0 ? '.000' : '000')),
+      nanoArb.map((n) => '00' + formatNano(n)),
       fc.constantFrom('9007199.254740991', '9007199.254740992', '9007200', '0.0000000001', '1.0000000000', '1e5', '-1', '+1', '.5', '5.', '', '00001.5', '1.5.5', '１'),
       fc.stringMatching(/^-?\d{1,20}(\.\d{1,20})?$/),
     );
@@ -108,6 +109,7 @@ describe('nano arithmetic', () => {
           expected = -1;
         }
         expect(n).toBe(expected);
+        if (n >= 0) expect(parsedCanonical).toBe(isCanonicalText(t));
       }),
       { numRuns: 20000 },
     );
