@@ -1,16 +1,16 @@
 /**
  * Allocation engine benchmark: 1,000,000 trades over 1,000 symbols, in memory.
  *
- *   pnpm bench:engine [-- --trades=1000000 --symbols=1000 --methods=fifo,lifo,hifo --chunk=100 --batches=1]
+ *   pnpm bench:engine [-- --trades=1000000 --symbols=1000 --methods=fifo,lifo,hifo --chunk=100 --batches=1 --fee-places=8]
  *
- * Input is generated outside the timed section, `--chunk` symbols at a time (default 100 symbols
- * = 100,000 trades held in memory); each symbol's rows are counted and dropped, as a caller that
- * writes them out would. `--chunk=1000` holds the whole 1M-trade input at once (RSS then mostly
- * measures the input objects). `--batches=k` feeds each symbol in k batches with a JSON round
+ * Input is generated outside the timed section, `--chunk` symbols at a time (default 10 symbols
+ * = 10,000 trades held in memory, like a caller that reads one symbol's trades at a time); each
+ * symbol's rows are counted and dropped, as a caller that writes them out would. `--chunk=1000`
+ * holds the whole 1M-trade input at once (peak RSS is then dominated by the ~1M input objects). `--batches=k` feeds each symbol in k batches with a JSON round
  * trip of the state between batches (the incremental path); the JSON work is timed too.
  *
  * Ledger shape: per symbol, a random-walk price with 2–8 decimal places, sizes with up to 8
- * places, fees ≈ 0.1% of notional (8 places, 20% of fills fee-free), ~55% buys, sells of 10–80%
+ * places, fees ≈ 0.1% of notional (8 places, or --fee-places; 20% of fills fee-free), ~55% buys, sells of 10–80%
  * of the open inventory, ~0.5% oversells, same-microsecond ties.
  */
 import os from 'node:os';
@@ -23,9 +23,11 @@ function arg(name: string, dflt: string): string {
 }
 const TOTAL = Number(arg('trades', '1000000'));
 const SYMBOLS = Number(arg('symbols', '1000'));
-const CHUNK = Number(arg('chunk', '100'));
+const CHUNK = Number(arg('chunk', '10'));
 const BATCHES = Number(arg('batches', '1'));
-const METHODS = arg('methods', 'fifo,lifo,hifo').split(',') as Method[];
+const METHODS = arg('methods', 'fifo,lifo,hifo').split(',').filter(Boolean) as Method[];
+/** Decimal places of fees: 8 (default) stays in the fast kernel's range; > 9 (e.g. 12) exercises the BigInt kernel. */
+const FEE_PLACES = Number(arg('fee-places', '8'));
 const PER_SYMBOL = Math.floor(TOTAL / SYMBOLS);
 
 // Deterministic PRNG (mulberry32).
@@ -75,15 +77,15 @@ function genSymbol(symbolIndex: number): TradeInput[] {
     else if (rnd() < 0.005 || inventory === 0n) sizeUnits = inventory + BigInt(randInt(1, 100_000_000)); // oversell
     else sizeUnits = (inventory * BigInt(randInt(10, 80))) / 100n || 1n;
     inventory = isBuy ? inventory + sizeUnits : inventory > sizeUnits ? inventory - sizeUnits : 0n;
-    // fee ≈ 0.1% of notional, at 8 dp
-    const feeUnits = rnd() < 0.2 ? 0n : (priceUnits * sizeUnits) / (10n ** BigInt(pd) * 1000n);
+    // fee ≈ 0.1% of notional, at FEE_PLACES dp (from 8-dp sizes)
+    const feeUnits = rnd() < 0.2 ? 0n : (priceUnits * sizeUnits * 10n ** BigInt(FEE_PLACES)) / (10n ** BigInt(pd + 8) * 1000n);
     out[i] = {
       orderId: `${symbol}-${String(i).padStart(7, '0')}-${randInt(0, 1e9).toString(36)}`,
       symbol,
       side: isBuy ? 'buy' : 'sell',
       size: fixedText(sizeUnits, 8),
       price: fixedText(priceUnits, pd),
-      fee: fixedText(feeUnits, 8),
+      fee: fixedText(feeUnits, FEE_PLACES),
       time,
     };
   }
@@ -105,6 +107,7 @@ function runSymbol(method: Method, trades: TradeInput[]): number {
   return rows;
 }
 
+const rssBefore = process.memoryUsage().rss;
 const elapsed: Record<string, number> = {};
 const rowCount: Record<string, number> = {};
 for (const m of METHODS) {
@@ -133,7 +136,7 @@ for (let c = 0; c < SYMBOLS; c += CHUNK) {
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${cpu} (${os.cpus().length} logical CPUs), node ${process.version}, ${os.platform()} ${os.arch()}`);
 console.log(
-  `input: ${generated.toLocaleString('en-US')} trades over ${SYMBOLS} symbols (${oversells} oversells); generated ${CHUNK} symbols at a time outside the timed section; ${BATCHES} batch(es) per symbol`,
+  `input: ${generated.toLocaleString('en-US')} trades over ${SYMBOLS} symbols (${oversells} oversells, fees with ${FEE_PLACES} places); generated ${CHUNK} symbols at a time outside the timed section; ${BATCHES} batch(es) per symbol`,
 );
 for (const m of METHODS) {
   const secs = elapsed[m] as number;
@@ -143,5 +146,5 @@ for (const m of METHODS) {
 }
 const mu = process.memoryUsage();
 console.log(
-  `peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB (current RSS ${(mu.rss / 1048576).toFixed(1)} MB, heap used ${(mu.heapUsed / 1048576).toFixed(1)} MB)`,
+  `peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB (RSS of the process before generating input: ${(rssBefore / 1048576).toFixed(1)} MB; now ${(mu.rss / 1048576).toFixed(1)} MB, heap used ${(mu.heapUsed / 1048576).toFixed(1)} MB)`,
 );
