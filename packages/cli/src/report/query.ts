@@ -1,0 +1,179 @@
+/**
+ * The PnL report's numbers, read from the views: per-sell rows of v_trade_pnl aggregated
+ * with the formulas of v_pnl_by_symbol / v_daily_pnl / v_pnl_by_source / v_pnl_by_trigger /
+ * v_pnl_totals (migrations 003, 006), so without a date filter the report equals those views
+ * row for row. Every sum is done in SQL; money stays decimal text.
+ */
+import type pg from 'pg';
+import { CliError } from '../errors.ts';
+
+export const GROUP_BY = ['symbol', 'day', 'source', 'trigger'] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+
+/** A --from/--to bound: a date alone covers that whole UTC day. */
+export interface TimeBound {
+  raw: string;
+  time: Date;
+  dateOnly: boolean;
+}
+
+export interface ReportRequest {
+  version: number;
+  from: TimeBound | null;
+  to: TimeBound | null;
+  by: GroupBy;
+  /** Unmatched sells listed (newest first); the count covers them all. */
+  unmatchedLimit?: number;
+  /** Also read the daily and per-symbol series the HTML charts need. */
+  withSeries?: boolean;
+}
+
+export interface PnlFigures {
+  sells: number;
+  winning_sells: number;
+  losing_sells: number;
+  /** Sells with a matched part (those with a PnL): the win rate's denominator. */
+  matched_sells: number;
+  win_rate_pct: string | null;
+  proceeds_usd: string;
+  cost_basis_usd: string;
+  realized_pnl_usd: string;
+  fees_usd: string;
+  unmatched_sells: number;
+  unmatched_proceeds_usd: string;
+  first_sell_time: string | null;
+  last_sell_time: string | null;
+}
+
+export interface BreakdownRow extends PnlFigures {
+  /** The group: a symbol, a UTC day (YYYY-MM-DD), a source or a trigger (null: untagged). */
+  key: string | null;
+  /** Base units; meaningful per symbol only. */
+  unmatched_size: string;
+  /** --by day only: running total of realized PnL over the selected days. */
+  cumulative_pnl_usd?: string;
+}
+
+export interface UnmatchedSellRow {
+  symbol: string;
+  sell_order_id: string;
+  sell_time: string;
+  sell_price: string;
+  sell_size: string | null;
+  unmatched_size: string;
+  unmatched_proceeds_usd: string;
+  review_id: string | null;
+  review_status: string;
+}
+
+export interface ReportData {
+  version: number;
+  method: string;
+  by: GroupBy;
+  from: string | null;
+  to: string | null;
+  generated_at: string;
+  /** Symbols of this version waiting for a recompute: the figures may lag the ledger. */
+  dirty_symbols: number;
+  totals: PnlFigures;
+  rows: BreakdownRow[];
+  unmatched: UnmatchedSellRow[];
+  /** HTML only (withSeries): per UTC day and per symbol over the same range. */
+  daily?: BreakdownRow[];
+  symbols?: BreakdownRow[];
+}
+
+const iso = (col: string) =>
+  `regexp_replace(to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '\\.?0+Z$', 'Z')`;
+
+/** The same aggregates as v_pnl_by_symbol and friends, over the filtered sells `s`. */
+const FIGURES = `
+       count(*)::int                                                   AS sells,
+       (count(*) FILTER (WHERE s.realized_pnl_usd > 0))::int           AS winning_sells,
+       (count(*) FILTER (WHERE s.realized_pnl_usd < 0))::int           AS losing_sells,
+       count(s.realized_pnl_usd)::int                                  AS matched_sells,
+       round(100.0 * count(*) FILTER (WHERE s.realized_pnl_usd > 0) / nullif(count(s.realized_pnl_usd), 0), 1)::text AS win_rate_pct,
+       coalesce(sum(s.proceeds_usd), 0)::text                          AS proceeds_usd,
+       coalesce(sum(s.cost_basis_usd), 0)::text                        AS cost_basis_usd,
+       coalesce(sum(s.realized_pnl_usd), 0)::text                      AS realized_pnl_usd,
+       coalesce(sum(s.sell_fee_usd) + sum(s.buy_fee_usd), 0)::text     AS fees_usd,
+       (count(*) FILTER (WHERE s.unmatched_size > 0))::int             AS unmatched_sells,
+       coalesce(sum(s.unmatched_proceeds_usd), 0)::text                AS unmatched_proceeds_usd,
+       ${iso('min(s.sell_time)')}                                      AS first_sell_time,
+       ${iso('max(s.sell_time)')}                                      AS last_sell_time`;
+
+/** Sells of version $1 in [$2, $3) — or [$2, $3] when $4 is false — with their unmatched proceeds. */
+const SELLS = `
+  SELECT t.*, u.unmatched_proceeds_usd
+    FROM v_trade_pnl t
+    LEFT JOIN (SELECT symbol, sell_order_id, sum(unmatched_proceeds_usd) AS unmatched_proceeds_usd
+                 FROM v_unmatched_sells WHERE allocation_version = $1 GROUP BY symbol, sell_order_id) u
+      ON u.symbol = t.symbol AND u.sell_order_id = t.sell_order_id
+   WHERE t.allocation_version = $1
+     AND ($2::timestamptz IS NULL OR t.sell_time >= $2::timestamptz)
+     AND ($3::timestamptz IS NULL OR t.sell_time < $3::timestamptz OR (NOT $4::boolean AND t.sell_time = $3::timestamptz))`;
+
+const KEY: Record<GroupBy, string> = {
+  symbol: 's.symbol',
+  day: `to_char((s.sell_time AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')`,
+  source: 's.source',
+  trigger: 's.trigger',
+};
+
+function boundParams(req: Pick<ReportRequest, 'version' | 'from' | 'to'>): unknown[] {
+  const to = req.to === null ? null
+    : req.to.dateOnly ? new Date(req.to.time.getTime() + 86_400_000).toISOString() : req.to.time.toISOString();
+  return [req.version, req.from?.time.toISOString() ?? null, to, req.to?.dateOnly ?? true];
+}
+
+export async function breakdown(client: pg.Client, req: ReportRequest, by: GroupBy): Promise<BreakdownRow[]> {
+  const key = KEY[by];
+  const cumulative = by === 'day'
+    ? `, (sum(coalesce(sum(s.realized_pnl_usd), 0)) OVER (ORDER BY ${key}))::text AS cumulative_pnl_usd` : '';
+  const { rows } = await client.query<BreakdownRow>(
+    `WITH s AS (${SELLS})
+     SELECT ${key} AS key, ${FIGURES},
+            coalesce(sum(s.unmatched_size), 0)::text AS unmatched_size${cumulative}
+       FROM s GROUP BY ${key} ORDER BY ${key} COLLATE "C" NULLS LAST`,
+    boundParams(req));
+  return rows;
+}
+
+export async function buildReport(client: pg.Client, req: ReportRequest): Promise<ReportData> {
+  const { rows: versions } = await client.query<{ method: string }>(
+    'SELECT method FROM fifo_allocation_versions WHERE allocation_version = $1', [req.version]);
+  const version = versions[0];
+  if (!version) throw new CliError(`--version ${req.version}: no such allocation version (see fifo_allocation_versions)`);
+  const params = boundParams(req);
+  const { rows: [totals] } = await client.query<PnlFigures>(`WITH s AS (${SELLS}) SELECT ${FIGURES} FROM s`, params);
+  const rows = await breakdown(client, req, req.by);
+  const { rows: unmatched } = await client.query<UnmatchedSellRow>(
+    `SELECT u.symbol, u.sell_order_id, ${iso('u.sell_time')} AS sell_time, u.sell_price::text, u.sell_size::text,
+            u.unmatched_size::text, u.unmatched_proceeds_usd::text, u.review_id::text, u.review_status
+       FROM v_unmatched_sells u
+      WHERE u.allocation_version = $1
+        AND ($2::timestamptz IS NULL OR u.sell_time >= $2::timestamptz)
+        AND ($3::timestamptz IS NULL OR u.sell_time < $3::timestamptz OR (NOT $4::boolean AND u.sell_time = $3::timestamptz))
+      ORDER BY u.sell_time DESC, u.symbol COLLATE "C", u.sell_order_id COLLATE "C"
+      LIMIT $5`,
+    [...params, req.unmatchedLimit ?? 50]);
+  const { rows: [dirty] } = await client.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM fifo_dirty_symbols WHERE allocation_version = $1', [req.version]);
+  const data: ReportData = {
+    version: req.version,
+    method: version.method,
+    by: req.by,
+    from: req.from?.raw ?? null,
+    to: req.to?.raw ?? null,
+    generated_at: new Date().toISOString(),
+    dirty_symbols: dirty?.n ?? 0,
+    totals: totals!,
+    rows,
+    unmatched,
+  };
+  if (req.withSeries) {
+    data.daily = req.by === 'day' ? rows : await breakdown(client, req, 'day');
+    data.symbols = req.by === 'symbol' ? rows : await breakdown(client, req, 'symbol');
+  }
+  return data;
+}
