@@ -158,21 +158,24 @@ DECLARE
   symbols text[];
   affected timestamptz[];
   audit_ids bigint[];
+  -- who changed the fact: the role in effect (SET ROLE), else the login; not the owner
+  -- this function runs as when SECURITY DEFINER (008)
+  actor constant text := coalesce(nullif(current_setting('role'), 'none'), session_user);
 BEGIN
   IF TG_OP = 'INSERT' THEN
     WITH audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, new_fact)
+      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, new_fact, changed_by)
       SELECT 'INSERT', n.symbol, n.order_id, n.order_time::timestamptz, fifo_fact_json(n.order_id, n.symbol, n.side,
-               n.size::numeric, n.price::numeric, n.total_fees_usd::numeric, n.order_time::timestamptz, n.source, n.trigger)
+               n.size::numeric, n.price::numeric, n.total_fees_usd::numeric, n.order_time::timestamptz, n.source, n.trigger), actor
         FROM new_rows n
       RETURNING symbol, affected_time, audit_id)
     SELECT array_agg(symbol), array_agg(affected_time), array_agg(audit_id) INTO symbols, affected, audit_ids
       FROM audited;
   ELSIF TG_OP = 'DELETE' THEN
     WITH audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, old_fact)
+      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, old_fact, changed_by)
       SELECT 'DELETE', o.symbol, o.order_id, o.order_time::timestamptz, fifo_fact_json(o.order_id, o.symbol, o.side,
-               o.size::numeric, o.price::numeric, o.total_fees_usd::numeric, o.order_time::timestamptz, o.source, o.trigger)
+               o.size::numeric, o.price::numeric, o.total_fees_usd::numeric, o.order_time::timestamptz, o.source, o.trigger), actor
         FROM old_rows o
       RETURNING symbol, affected_time, audit_id)
     SELECT array_agg(symbol), array_agg(affected_time), array_agg(audit_id) INTO symbols, affected, audit_ids
@@ -187,8 +190,8 @@ BEGIN
              fifo_fact_json(n.order_id, n.symbol, n.side, n.size::numeric, n.price::numeric, n.total_fees_usd::numeric, n.order_time::timestamptz, n.source, n.trigger) AS new_fact
         FROM old_rows o JOIN new_rows n USING (order_id)
     ), audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, old_fact, new_fact)
-      SELECT 'UPDATE', symbol, order_id, affected_time, old_fact, new_fact
+      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, old_fact, new_fact, changed_by)
+      SELECT 'UPDATE', symbol, order_id, affected_time, old_fact, new_fact, actor
         FROM pairs WHERE old_fact IS DISTINCT FROM new_fact
       RETURNING symbol, affected_time, audit_id, old_fact ->> 'symbol' AS old_symbol
     ), touched AS (
