@@ -92,7 +92,7 @@ describe('fifo import coinbase', () => {
     const r = await runFifo(['import', 'coinbase', bad], { DATABASE_URL: t.url });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/bad\.csv: 4 bad row\(s\); nothing imported/);
+    expect(r.stderr).toMatch(/bad\.csv: 4 problem\(s\); nothing imported/);
     expect(r.stderr).toMatch(/line 2, column "commission": fee "-0.6" is negative/);
     expect(r.stderr).toMatch(/line 4, column "price": price "1O2" is not a decimal number/);
     expect(r.stderr).toMatch(/line 4, column "side": side "SHORT" is neither buy nor sell/);

@@ -67,7 +67,7 @@ export async function importCommand(args: readonly string[]): Promise<number> {
   if (parsed.errors.length > 0) {
     const listed = parsed.errors.slice(0, MAX_LISTED_ERRORS).map((e) => `  ${file} ${e}`).join('\n');
     const more = parsed.errors.length > MAX_LISTED_ERRORS ? `\n  ... and ${parsed.errors.length - MAX_LISTED_ERRORS} more` : '';
-    throw new CliError(`${file}: ${parsed.errors.length} bad row(s); nothing imported\n${listed}${more}`);
+    throw new CliError(`${file}: ${parsed.errors.length} problem(s); nothing imported\n${listed}${more}`);
   }
   for (const w of parsed.warnings) console.error(`fifo: warning: ${file}: ${w}`);
 
