@@ -112,6 +112,15 @@ describe('fifo compute on a random ledger', () => {
     expect(await allocationChecksum(t)).toEqual(a);
   });
 
+  it('--concurrency 2 spreads batches over two connections and writes the same rows', async () => {
+    const before = await allocationChecksum(t);
+    const r = await runFifo(['compute', '--force', '--concurrency', '2', '--batch-trades', '2500', '--json'], { DATABASE_URL: t.url });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'success', symbolsComputed: 40 });
+    expect(await allocationChecksum(t)).toEqual(before);
+    expect((await runFifo(['compute', '--concurrency', '0'], { DATABASE_URL: t.url })).stderr).toMatch(/--concurrency must be a positive integer, got "0"/);
+  });
+
   it('two compute processes started together produce exactly the allocations of one', async () => {
     const before = await allocationChecksum(t);
     const [x, y] = await Promise.all([

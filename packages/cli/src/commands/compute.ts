@@ -9,7 +9,7 @@ import { allocationVersion, parseTime, positiveInt } from './args.ts';
 import { parseSymbols } from './symbols.ts';
 
 export const computeUsage =
-  'usage: fifo compute [--all-symbols | --symbol S ...] [--version N] [--force | --incremental] [--since T] [--host auto|plv8|client] [--batch-trades N] [--json]';
+  'usage: fifo compute [--all-symbols | --symbol S ...] [--version N] [--force | --incremental] [--since T] [--host auto|plv8|client] [--batch-trades N] [--concurrency K] [--json]';
 
 export async function computeCommand(args: readonly string[]): Promise<number> {
   const { values } = parseArgs({
@@ -23,6 +23,7 @@ export async function computeCommand(args: readonly string[]): Promise<number> {
       since: { type: 'string' },
       host: { type: 'string' },
       'batch-trades': { type: 'string' },
+      concurrency: { type: 'string' },
       json: { type: 'boolean' },
     },
     strict: true,
@@ -36,12 +37,16 @@ export async function computeCommand(args: readonly string[]): Promise<number> {
   const symbols = parseSymbols(values.symbol);
   const batchTrades = values['batch-trades'] === undefined ? DEFAULT_BATCH_TRADES : positiveInt('--batch-trades', values['batch-trades']);
 
+  const concurrency = values.concurrency === undefined ? 1 : positiveInt('--concurrency', values.concurrency);
+  if (concurrency > 32) throw new CliError(`--concurrency must be at most 32, got ${concurrency}`);
   const url = databaseUrl();
   const client = await connect(url);
-  const session = await openProcedureSession(client, url, host);
+  const sessions = [];
+  for (let i = 0; i < concurrency; i++) sessions.push(await openProcedureSession(client, url, host));
+  const session = sessions[0]!;
   const bar = progressBar(`compute v${version} (${session.kind})`);
   try {
-    const r = await runCompute(client, session, {
+    const r = await runCompute(client, sessions, {
       version, symbols, force: values.force ?? false, incremental: values.incremental ?? false, since, batchTrades,
       onProgress: (p) => bar.update(p.symbolsDone, p.symbolsTotal, `symbols, ${p.tradesDone} trades`),
     });
@@ -57,7 +62,7 @@ export async function computeCommand(args: readonly string[]): Promise<number> {
     return r.status === 'success' ? EXIT_OK : EXIT_CHECKS_FAILED;
   } finally {
     bar.end();
-    await session.close();
+    await Promise.all(sessions.map((x) => x.close()));
     await client.end();
   }
 }

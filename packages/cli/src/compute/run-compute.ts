@@ -124,9 +124,13 @@ export async function markAbandonedRuns(client: pg.Client): Promise<number> {
 
 export async function runCompute(
   client: pg.Client,
-  session: ProcedureSession,
+  sessionOrSessions: ProcedureSession | readonly ProcedureSession[],
   req: ComputeRequest,
 ): Promise<ComputeRunResult> {
+  // K sessions (`--concurrency K`) take batches from one queue; each batch is its own
+  // transaction and locks its symbols in one sorted order, so they never deadlock.
+  const sessions = Array.isArray(sessionOrSessions) ? sessionOrSessions : [sessionOrSessions as ProcedureSession];
+  const session = sessions[0]!;
   if (!(await versionExists(client, req.version))) {
     throw new CliError(`--version ${req.version}: no such allocation version (see fifo_allocation_versions)`);
   }
@@ -158,20 +162,25 @@ export async function runCompute(
     let symbolsDone = 0;
     let tradesDone = 0;
     req.onProgress?.({ symbolsDone, symbolsTotal: selected.length, tradesDone });
-    for (const batch of batches) {
-      const names = batch.map((b) => b.symbol);
-      try {
-        const result = (await session.callInTransaction('fifo_compute', [req.version, names, mode, computationId])) as ProcedureResult;
-        outcomes.push(...result.symbols);
-      } catch (e) {
-        // the whole batch rolled back: its symbols keep their previous allocations
-        const msg = (e as Error).message;
-        for (const b of batch) outcomes.push({ symbol: b.symbol, status: 'failed', trades: b.trades, allocations: 0, unmatched: 0, error: msg });
+    let next = 0;
+    const work = async (worker: ProcedureSession): Promise<void> => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const names = batch.map((b) => b.symbol);
+        try {
+          const result = (await worker.callInTransaction('fifo_compute', [req.version, names, mode, computationId])) as ProcedureResult;
+          outcomes.push(...result.symbols);
+        } catch (e) {
+          // the whole batch rolled back: its symbols keep their previous allocations
+          const msg = (e as Error).message;
+          for (const b of batch) outcomes.push({ symbol: b.symbol, status: 'failed', trades: b.trades, allocations: 0, unmatched: 0, error: msg });
+        }
+        symbolsDone += batch.length;
+        tradesDone += batch.reduce((n, b) => n + b.trades, 0);
+        req.onProgress?.({ symbolsDone, symbolsTotal: selected.length, tradesDone });
       }
-      symbolsDone += batch.length;
-      tradesDone += batch.reduce((n, b) => n + b.trades, 0);
-      req.onProgress?.({ symbolsDone, symbolsTotal: selected.length, tradesDone });
-    }
+    };
+    await Promise.all(sessions.map(work));
   } catch (e) {
     fatal = e as Error;
   }
