@@ -109,9 +109,11 @@ function runSymbol(method: Method, trades: TradeInput[]): number {
 
 const rssBefore = process.memoryUsage().rss;
 const elapsed: Record<string, number> = {};
+const cpuTime: Record<string, number> = {};
 const rowCount: Record<string, number> = {};
 for (const m of METHODS) {
   elapsed[m] = 0;
+  cpuTime[m] = 0;
   rowCount[m] = 0;
 }
 let generated = 0;
@@ -122,9 +124,12 @@ for (let c = 0; c < SYMBOLS; c += CHUNK) {
   for (let s = c; s < Math.min(SYMBOLS, c + CHUNK); s++) chunk.push(JSON.parse(JSON.stringify(genSymbol(s))) as TradeInput[]);
   for (const m of METHODS) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     let rows = 0;
     for (const trades of chunk) rows += runSymbol(m, trades);
+    const c1 = process.cpuUsage(c0);
     elapsed[m] = (elapsed[m] as number) + Number(process.hrtime.bigint() - t0) / 1e9;
+    cpuTime[m] = (cpuTime[m] as number) + (c1.user + c1.system) / 1e6;
     rowCount[m] = (rowCount[m] as number) + rows;
   }
   for (const trades of chunk) {
@@ -133,15 +138,23 @@ for (let c = 0; c < SYMBOLS; c += CHUNK) {
   }
 }
 
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`machine: ${cpu} (${os.cpus().length} logical CPUs), node ${process.version}, ${os.platform()} ${os.arch()}`);
+const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(
+  `machine: ${cpuModel} (${os.cpus().length} logical CPUs), node ${process.version}, ${os.platform()} ${os.arch()}; load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 console.log(
   `input: ${generated.toLocaleString('en-US')} trades over ${SYMBOLS} symbols (${oversells} oversells, fees with ${FEE_PLACES} places); generated ${CHUNK} symbols at a time outside the timed section; ${BATCHES} batch(es) per symbol`,
 );
 for (const m of METHODS) {
   const secs = elapsed[m] as number;
+  const cpu = cpuTime[m] as number;
   console.log(
-    `${m}: ${Math.round(generated / secs).toLocaleString('en-US')} trades/s, total ${(secs * 1000).toFixed(0)} ms, ${(rowCount[m] as number).toLocaleString('en-US')} allocation rows`,
+    `${m}: ${Math.round(generated / secs).toLocaleString('en-US')} trades/s, total ${(secs * 1000).toFixed(0)} ms wall ` +
+      `(process CPU time ${(cpu * 1000).toFixed(0)} ms = ${Math.round(generated / cpu).toLocaleString('en-US')} trades per CPU-second, GC threads included), ` +
+      `${(rowCount[m] as number).toLocaleString('en-US')} allocation rows`,
   );
 }
 const mu = process.memoryUsage();
