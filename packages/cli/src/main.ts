@@ -49,6 +49,18 @@ commands:
   health [--version N]       v_allocation_health for one allocation version
   sample-ledger [--trades N] [--symbols M] [--seed S] [--oversell-rate R]
                              append a deterministic random ledger
+  review list|show|resolve|ignore [ID] [--note TEXT] [--opening-balance --price P [--time T]]
+                             the manual review queue; resolving an unmatched sell can add an opening-balance buy
+  diff --from V1 --to V2 [--symbol S ...] [--json]
+                             per-symbol and per-sell differences between two allocation versions
+  legacy-compare [--version N] [--sort discrepancy|factor] [--json | --format csv]
+                             legacy stored PnL of an adopted ledger vs the new allocations, worst first
+  import coinbase FILE.csv | import csv FILE.csv --map field=Column,...
+                             load exchange fills as facts, one per fill, idempotently (--dry-run)
+  reconcile --balances FILE.csv [--dust D] [--as-of T]
+                             exchange balances vs open lots; drift is a ledger_drift review item, exit 1
+  export lots --year Y [--version N] [--out FILE] [--tz ZONE]
+                             Form 8949-shaped CSV of the year's lots, traceable to order ids
   demo                       start the embedded database, migrate, print health
 
 environment: DATABASE_URL picks the database; FIFO_ALLOCATION_VERSION the default version (1).`;
