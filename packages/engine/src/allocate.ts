@@ -6,7 +6,7 @@ import { createLotBook } from './lot-book.ts';
 import type { LotBook } from './lot-book.ts';
 import { MAX_NANO, Wide, feeShare, formatNano, wideToBigInt } from './nano.ts';
 import { Run } from './run.ts';
-import { loadState } from './state.ts';
+import { checkBatch, loadState } from './state.ts';
 import type { AllocateResult, OpenLot, SymbolState, TradeInput, Watermark } from './types.ts';
 
 /** Options of {@link allocate}. */
@@ -37,6 +37,7 @@ const MAX_NANO_N = BigInt(MAX_NANO);
  */
 export function allocate(state: SymbolState, trades: readonly TradeInput[], options: AllocateOptions = {}): AllocateResult {
   const loaded = loadState(state);
+  checkBatch(trades, loaded.symbol);
   const method = loaded.method;
   const run = new Run(loaded.symbol, loaded.watermark, loaded.lots.map((l) => l.orderId));
   const n = trades.length;

@@ -119,3 +119,10 @@ export function loadState(state: SymbolState): LoadedState {
   }
   return { symbol, method: state.method, lots, watermark, tradesProcessed };
 }
+
+/** The batch itself must be an array (its elements are checked one by one). */
+export function checkBatch(trades: unknown, symbol: string): void {
+  if (!Array.isArray(trades)) {
+    throw new EngineInputError(`trades of ${symbol} must be an array, got ${describeValue(trades)}`, null, 'trades', trades);
+  }
+}

@@ -1,4 +1,4 @@
-import { loadState } from './state.ts';
+import { checkBatch, loadState } from './state.ts';
 import type { SymbolState, TradeInput } from './types.ts';
 import { BatchContext, TradeCursor, readTrade } from './validate.ts';
 
@@ -8,6 +8,7 @@ import { BatchContext, TradeCursor, readTrade } from './validate.ts';
  */
 export function validateBatch(state: SymbolState, trades: readonly TradeInput[]): void {
   const loaded = loadState(state);
+  checkBatch(trades, loaded.symbol);
   const ctx = new BatchContext(loaded.symbol, loaded.watermark);
   for (const lot of loaded.lots) ctx.seen.set(lot.orderId, -1);
   const cur = new TradeCursor();

@@ -134,6 +134,13 @@ describe('validation: trade fields', () => {
     expectInputError(withBad('symbol', 'BTC-USD'), 's1', 'symbol', /symbol must be "SOL-USD" \(the state's symbol\), got "BTC-USD"/);
   });
 
+  it('rejects a batch that is not an array', () => {
+    for (const f of [() => allocate(emptyState('SOL-USD', 'fifo'), {} as never), () => validateBatch(emptyState('SOL-USD', 'fifo'), null as never)]) {
+      expect(f).toThrow(EngineInputError);
+      expect(f).toThrow(/trades of SOL-USD must be an array/);
+    }
+  });
+
   it('rejects a missing or empty orderId, and a non-object trade', () => {
     const trades = good() as unknown[];
     (trades[1] as Record<string, unknown>).orderId = '';
