@@ -31,10 +31,10 @@ describe('fifo diff', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/version 1 \(fifo\) -> version 2 \(hifo\)/);
-    expect(r.stdout).toMatch(/realized PnL\s+165 -> 135 \(difference -30\)/);
+    expect(r.stdout).toMatch(/realized PnL\s+165.00 -> 135.00 \(difference -30.00\)/);
     expect(r.stdout).toMatch(/1 sell\(s\) differ in 1 symbol\(s\)/);
-    expect(r.stdout).toMatch(/SOL-USD\s+65\s+35\s+-30\s+30\s+0\s+0\s+1/);
-    expect(r.stdout).toMatch(/SOL-USD\s+s1\s+2025-01-04T00:00:00.000Z\s+40\s+10\s+-30\s+30\s+b0 1\s+b2 1/);
+    expect(r.stdout).toMatch(/SOL-USD\s+65.00\s+35.00\s+-30.00\s+30.00\s+0\s+0\s+1/);
+    expect(r.stdout).toMatch(/SOL-USD\s+s1\s+2025-01-04T00:00:00.000Z\s+40.00\s+10.00\s+-30.00\s+30.00\s+b0 1\s+b2 1/);
     expect(r.stdout).not.toMatch(/ETH-USD/);
     const json = JSON.parse((await runFifo(['diff', '--from', '1', '--to', '2', '--json', '--symbol', 'SOL-USD'], env)).stdout);
     expect(json.from).toMatchObject({ version: 1, method: 'fifo' });

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importCommand } from '../../packages/cli/src/commands/import.ts';
+import { CliError } from '../../packages/cli/src/errors.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
@@ -15,6 +17,14 @@ function variant(name: string, edit: (text: string) => string): string {
   const path = join(tmp, name);
   writeFileSync(path, edit(readFileSync(coinbase, 'utf8')));
   return path;
+}
+
+/** Input errors found before the database is touched: in-process, the CliError main prints (exit 2). */
+async function rejects(args: readonly string[], message: RegExp): Promise<void> {
+  const err = await importCommand(args.slice(1)).then(() => null, (e: unknown) => e); // args[0] is the command name
+  expect(err, args.join(' ')).toBeInstanceOf(CliError);
+  expect((err as CliError).exitCode).toBe(2);
+  expect((err as CliError).message).toMatch(message);
 }
 
 async function ledgerState(t: TestSchema) {
@@ -107,11 +117,7 @@ describe('fifo import coinbase', () => {
       [variant('conflict.csv', (s) => `${s}e-0009,tr-1001,ord-a1,2025-03-03T14:02:11.481223Z,FILL,100,1.5,0.6,SOL-USD,x,TAKER,false,u-1,BUY\n`), /line 7: trade tr-1001 of order ord-a1 is also on line 2 with other values/],
       [join(tmp, 'missing.csv'), /missing\.csv: no such file/],
     ] as const;
-    const results = await Promise.all(cases.map(([file]) => runFifo(['import', 'coinbase', file], { DATABASE_URL: t.url })));
-    results.forEach((x, i) => {
-      expect(x.code, x.stderr).toBe(2);
-      expect(x.stderr).toMatch(cases[i]![1]);
-    });
+    for (const [file, message] of cases) await rejects(['import', 'coinbase', file], message);
     expect(await ledgerState(t)).toEqual(before);
   });
 
@@ -140,9 +146,7 @@ describe('fifo import csv --map', () => {
   const map = 'order_id=ordertxid,trade_id=txid,symbol=pair,time=time,side=type,price=price,size=vol,fee=fee';
 
   it('maps any exchange\'s columns; zone-less times need --utc', async () => {
-    const noUtc = await runFifo(['import', 'csv', kraken, '--map', map], { DATABASE_URL: t.url });
-    expect(noUtc.code).toBe(2);
-    expect(noUtc.stderr).toMatch(/line 2, column "time": time "2025-04-01 10:00:00" has no UTC offset/);
+    await rejects(['import', 'csv', kraken, '--map', map], /line 2, column "time": time "2025-04-01 10:00:00" has no UTC offset/);
     const dry = await runFifo(['import', 'csv', kraken, '--map', map, '--utc', '--dry-run'], { DATABASE_URL: t.url });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/2 to insert.*dry run: nothing written/);
@@ -155,6 +159,13 @@ describe('fifo import csv --map', () => {
     ]);
     const again = await runFifo(['import', 'csv', kraken, '--map', map, '--utc'], { DATABASE_URL: t.url });
     expect(again.stdout).toMatch(/0 inserted, 0 updated, 2 unchanged/);
+    // the same order as one order-level row (no trade id) is not added next to its fills
+    const orders = join(tmp, 'orders.csv');
+    writeFileSync(orders, 'order,pair,time,side,price,qty\nOQX1-1111,SOL-USD,2025-04-01T10:00:00Z,buy,120.5,4\n');
+    const dup = await runFifo(['import', 'csv', orders, '--map', 'order_id=order,symbol=pair,time=time,side=side,price=price,size=qty'], { DATABASE_URL: t.url });
+    expect(dup.code).toBe(0);
+    expect(dup.stdout).toMatch(/0 inserted, 0 updated, 0 unchanged, 1 skipped/);
+    expect(dup.stderr).toMatch(/skipped OQX1-1111: order OQX1-1111 is already in the ledger as fills/);
   });
 
   it('rejects a bad --map naming the field or column, and an order on two rows without trade ids', async () => {
@@ -163,19 +174,12 @@ describe('fifo import csv --map', () => {
       ['order_id=ordertxid,symbol=pair,time=time,side=type,price=price', /--map lacks size/],
       ['orderid=ordertxid', /--map "orderid=ordertxid": unknown field "orderid"/],
     ] as const;
-    const results = await Promise.all(maps.map(([m]) => runFifo(['import', 'csv', kraken, '--map', m, '--utc'], { DATABASE_URL: t.url })));
-    results.forEach((r, i) => {
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(maps[i]![1]);
-    });
+    for (const [m, message] of maps) await rejects(['import', 'csv', kraken, '--map', m, '--utc'], message);
     const twice = join(tmp, 'twice.csv');
     writeFileSync(twice, 'order,pair,time,side,price,qty\nO1,SOL-USD,2025-05-01T00:00:00Z,buy,10,1\nO1,SOL-USD,2025-05-01T00:00:01Z,buy,11,1\n');
-    const r = await runFifo(['import', 'csv', twice, '--map', 'order_id=order,symbol=pair,time=time,side=side,price=price,size=qty'], { DATABASE_URL: t.url });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/line 3: order O1 is also on line 2 with other values \(one row per order, or map trade_id to import fills\)/);
+    await rejects(['import', 'csv', twice, '--map', 'order_id=order,symbol=pair,time=time,side=side,price=price,size=qty'],
+      /line 3: order O1 is also on line 2 with other values \(one row per order, or map trade_id to import fills\)/);
+    await rejects(['import', 'binance', kraken], /unknown format "binance": coinbase or csv/);
     expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: 2 }]);
-    const usage = await runFifo(['import', 'binance', kraken], { DATABASE_URL: t.url });
-    expect(usage.code).toBe(2);
-    expect(usage.stderr).toMatch(/unknown format "binance": coinbase or csv/);
   });
 });

@@ -39,16 +39,16 @@ describe('fifo legacy-compare on an adopted ledger', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/legacy stored PnL vs version 1 \(fifo\) over 5 adopted sell\(s\)/);
-    expect(r.stdout).toMatch(/legacy PnL 30258.5, new PnL 51 \(difference -30207.5\)/);
+    expect(r.stdout).toMatch(/legacy PnL 30258.50, new PnL 51.00 \(difference -30207.50\)/);
     expect(r.stdout).toMatch(/4 sell\(s\) differ: 1 off by 10x or more, 1 sign flip\(s\), 1 otherwise different, 0 partly unmatched, 1 unmatched now/);
     expect(r.stdout).toMatch(/2 not matched to their legacy parent_id/);
     const sells = r.stdout.slice(r.stdout.indexOf('per sell'));
     const order = ['sol-s2', 'eth-s1', 'xrp-s1', 'sol-s1'].map((id) => sells.indexOf(id));
     expect(order.every((p) => p > 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    expect(sells).toMatch(/sol-s2\s+\S+\s+factor_10x_or_more\s+30000\s+50\s+29950\s+600\.00\s+sol-b1\s+sol-b2/);
-    expect(sells).toMatch(/eth-s1\s+\S+\s+sign_flip\s+150\s+-100\s+250\s+1.5/);
-    expect(sells).toMatch(/xrp-s1\s+\S+\s+unmatched_now\s+12\s+12/);
+    expect(sells).toMatch(/sol-s2\s+\S+\s+factor_10x_or_more\s+30000.00\s+50.00\s+29950.00\s+600\.00\s+sol-b1\s+sol-b2/);
+    expect(sells).toMatch(/eth-s1\s+\S+\s+sign_flip\s+150.00\s+-100.00\s+250.00\s+1.50/);
+    expect(sells).toMatch(/xrp-s1\s+\S+\s+unmatched_now\s+12.00\s+12.00/);
     expect(sells).not.toMatch(/sol-s3/); // realized_profit 1 = new 1: the same
     const symbols = r.stdout.slice(r.stdout.indexOf('per symbol'), r.stdout.indexOf('per sell'));
     expect(symbols.indexOf('SOL-USD')).toBeLessThan(symbols.indexOf('ETH-USD'));

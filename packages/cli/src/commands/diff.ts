@@ -6,6 +6,7 @@ import { CliError, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
 import { positiveInt } from './args.ts';
 import { parseSymbols } from './symbols.ts';
+import { roundDecimal } from '../ledger-io/values.ts';
 
 export const diffUsage = 'usage: fifo diff --from V1 --to V2 [--symbol S ...] [--limit N] [--json]';
 
@@ -95,20 +96,27 @@ export async function diffCommand(args: readonly string[]): Promise<number> {
     }
     const t = totals!;
     console.log(`version ${from} (${vf.method}) -> version ${to} (${vt.method})${symbols ? ` for ${symbols.join(', ')}` : ''}`);
-    console.log(`  realized PnL  ${t.from_pnl_usd ?? 0} -> ${t.to_pnl_usd ?? 0} (difference ${t.pnl_difference_usd})`);
-    console.log(`  cost basis    ${t.from_cost_basis_usd ?? 0} -> ${t.to_cost_basis_usd ?? 0}`);
+    const c = (x: unknown) => roundDecimal((x as string | null) ?? '0');
+    console.log(`  realized PnL  ${c(t.from_pnl_usd)} -> ${c(t.to_pnl_usd)} (difference ${c(t.pnl_difference_usd)})`);
+    console.log(`  cost basis    ${c(t.from_cost_basis_usd)} -> ${c(t.to_cost_basis_usd)}`);
     console.log(`  unmatched     ${t.from_unmatched_size ?? 0} -> ${t.to_unmatched_size ?? 0}`);
     console.log(`  ${t.sells_differing} sell(s) differ in ${t.symbols_differing} symbol(s)`);
     if (Number(t.sells_differing) === 0 && Number(t.symbols_differing) === 0) return EXIT_OK;
     console.log('\nper symbol (largest PnL difference first):');
-    console.log(table(bySymbol.filter((r) => Number(r.sells_differing) > 0 || Number(r.pnl_difference_usd) !== 0), [
+    const money = (r: Record<string, unknown>, keys: string[]) =>
+      ({ ...r, ...Object.fromEntries(keys.map((k) => [k, roundDecimal(r[k] as string | null)])) });
+    const symbolMoney = ['from_pnl_usd', 'to_pnl_usd', 'pnl_difference_usd', 'cost_basis_difference_usd'];
+    console.log(table(bySymbol.filter((r) => Number(r.sells_differing) > 0 || r.pnl_difference_usd !== '0').map((r) => money(r, symbolMoney)), [
       'symbol', 'from_pnl_usd', 'to_pnl_usd', 'pnl_difference_usd', 'cost_basis_difference_usd', 'from_unmatched_size', 'to_unmatched_size', 'sells_differing']));
     console.log(`\nper sell (largest PnL difference first${Number(t.sells_differing) > bySell.length ? `, first ${bySell.length} of ${t.sells_differing}; --limit N` : ''}):`);
-    console.log(table(bySell.map((r) => ({
-      ...r,
-      from_lots: (r.from_lots as string[] | null)?.join('; ') ?? '',
-      to_lots: (r.to_lots as string[] | null)?.join('; ') ?? '',
-    })), ['symbol', 'sell_order_id', 'sell_time', 'from_pnl_usd', 'to_pnl_usd', 'pnl_difference_usd', 'cost_basis_difference_usd', 'from_lots', 'to_lots']));
+    // lots as "buy size" when few, else their count (--json has them all)
+    const lots = (l: unknown) => {
+      const a = (l as string[] | null) ?? [];
+      return a.length <= 2 ? a.join('; ') : `${a.length} lots`;
+    };
+    console.log(table(bySell.map((r) => ({ ...money(r, symbolMoney), from_lots: lots(r.from_lots), to_lots: lots(r.to_lots) })),
+      ['symbol', 'sell_order_id', 'sell_time', 'from_pnl_usd', 'to_pnl_usd', 'pnl_difference_usd', 'cost_basis_difference_usd', 'from_lots', 'to_lots']));
+    console.log('(amounts rounded to cents here; --json has them exact)');
     return EXIT_OK;
   } finally {
     await client.end();

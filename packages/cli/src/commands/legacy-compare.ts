@@ -4,6 +4,7 @@ import { connect } from '../db/connect.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
 import { toCsv } from '../ledger-io/csv.ts';
+import { roundDecimal } from '../ledger-io/values.ts';
 import { allocationVersion, positiveInt } from './args.ts';
 import { versionInfo, warnIfStale } from './diff.ts';
 import { parseSymbols } from './symbols.ts';
@@ -96,15 +97,19 @@ export async function legacyCompareCommand(args: readonly string[]): Promise<num
     const verdicts = (tt.verdicts ?? {}) as Record<string, string>;
     const count = (k: string) => Number(verdicts[k] ?? 0);
     console.log(`legacy stored PnL vs version ${version} (${v.method}) over ${tt.sells} adopted sell(s)`);
-    console.log(`  legacy PnL ${tt.legacy_pnl_usd ?? 'none'}, new PnL ${tt.new_pnl_usd ?? 0} (difference ${tt.pnl_difference_usd}); gross discrepancy ${tt.gross_discrepancy_usd}`);
+    const c = (x: unknown) => roundDecimal(x as string | null);
+    const money = (r: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(r).map(([k, x]) => [k, k.endsWith('_usd') ? c(x) : x]));
+    console.log(`  legacy PnL ${c(tt.legacy_pnl_usd) ?? 'none'}, new PnL ${c(tt.new_pnl_usd ?? '0')} (difference ${c(tt.pnl_difference_usd)}); gross discrepancy ${c(tt.gross_discrepancy_usd)}`);
     console.log(`  ${tt.sells_differing} sell(s) differ: ${count('factor_10x_or_more')} off by 10x or more, ${count('sign_flip')} sign flip(s), ` +
       `${count('different')} otherwise different, ${count('partly_unmatched')} partly unmatched, ${count('unmatched_now')} unmatched now, ` +
       `${count('legacy_missing')} without legacy PnL, ${count('not_computed')} not computed; ${tt.parents_differing} not matched to their legacy parent_id`);
     console.log('\nper symbol (largest gross discrepancy first):');
-    console.log(table(bySymbol));
+    console.log(table(bySymbol.map(money)));
     console.log(`\nper sell (${sort === 'factor' ? 'largest error factor' : 'largest discrepancy'} first${limit !== null ? `, at most ${limit}; --limit N, --format csv for all` : ''}):`);
-    console.log(table(sells.map((s) => ({ ...s, new_buy_order_ids: (s.new_buy_order_ids as string[] | null)?.join(' ') ?? '' })), [
+    console.log(table(sells.map((s) => ({ ...money(s), new_buy_order_ids: (s.new_buy_order_ids as string[] | null)?.join(' ') ?? '' })), [
       'symbol', 'sell_order_id', 'sell_time', 'verdict', 'legacy_pnl_usd', 'new_pnl_usd', 'discrepancy_usd', 'error_factor', 'legacy_parent_id', 'new_buy_order_ids']));
+    console.log('(amounts rounded to cents here; --json and --format csv have them exact)');
     return EXIT_OK;
   } finally {
     await client.end();

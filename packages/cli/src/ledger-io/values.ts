@@ -108,3 +108,20 @@ export function parseId(raw: string, max = 120): string {
   if (v.length > max) throw new ValueError(`is longer than ${max} characters`);
   return v;
 }
+
+/**
+ * A decimal text rounded to `places` (half away from zero) for display, exactly (BigInt,
+ * never a float). Non-decimal input (null, '') is returned as is.
+ */
+export function roundDecimal<T extends string | null | undefined>(text: T, places = 2): T | string {
+  if (text === null || text === undefined) return text;
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) return text;
+  const [, sign, int, frac = ''] = m;
+  if (frac.length <= places) return `${sign}${int}${places > 0 ? `.${frac.padEnd(places, '0')}` : ''}`;
+  let units = BigInt(int! + frac.slice(0, places));
+  if (Number(frac[places]) >= 5) units += 1n;
+  const digits = units.toString().padStart(places + 1, '0');
+  const body = places > 0 ? `${digits.slice(0, -places)}.${digits.slice(-places)}` : digits;
+  return /^[0.]+$/.test(body) ? body : `${sign}${body}`;
+}
