@@ -6,6 +6,7 @@ ensure_pnpm
 ensure_postgres
 ensure_pgtap
 ensure_pg_cron
+ensure_chromium
 ensure_node_modules
 cd "$FIFO_ROOT"
 

@@ -77,6 +77,7 @@ ensure_pg_cron() {  # optional: in-database scheduling tests; skipped where it c
 fifo() { (cd "$FIFO_ROOT" && pnpm -s fifo "$@"); }
 
 ensure_chromium() {  # the HTML report's screenshot test renders it in headless Debian chromium
+  [ -n "${CHROMIUM:-}" ] && return 0  # a browser binary of your own (e.g. Chrome on macOS)
   command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 && return 0
   apt_install chromium || { echo "chromium is missing: apt-get install chromium (the HTML report test needs it)" >&2; exit 2; }
 }

@@ -46,7 +46,12 @@ commands:
                              continue each symbol from its snapshot; redo only what changes reached
   watch [--version N]        recompute affected symbols within about a second of each commit
   validate [--version N]     check every invariant; exit 1 and a listing when any fails
-  health [--version N]       v_allocation_health for one allocation version
+  health [--version N] [--max-lag-minutes N] [--skip-invariants] [--json]
+                             v_allocation_health plus warnings (lag, dirty/stale symbols, failed run,
+                             pending reviews, invariant violations); exit 1 when unhealthy
+  report [--version N] [--from D] [--to D] [--by symbol|day|source|trigger] [--format table|csv|json|html] [--out FILE]
+                             realized PnL totals and breakdown from the views; html: one self-contained
+                             file with charts (default out/report-vN.html)
   sample-ledger [--trades N] [--symbols M] [--seed S] [--oversell-rate R]
                              append a deterministic random ledger
   review list|show|resolve|ignore [ID] [--note TEXT] [--opening-balance --price P [--time T]]
@@ -61,7 +66,10 @@ commands:
                              exchange balances vs open lots; drift is a ledger_drift review item, exit 1
   export lots --year Y [--version N] [--out FILE] [--tz ZONE]
                              Form 8949-shaped CSV of the year's lots, traceable to order ids
-  demo                       start the embedded database, migrate, print health
+  demo [--trades N] [--symbols M] [--seed S] [--days D] [--schema NAME] [--out FILE]
+                             the main job in a sandbox recreated on each run (embedded: database
+                             fifo_demo; with DATABASE_URL: schema fifo_demo): sample ledger, compute,
+                             report, health, review queue, HTML report (default out/demo-report.html)
 
 environment: DATABASE_URL picks the database; FIFO_ALLOCATION_VERSION the default version (1).`;
 

@@ -148,15 +148,17 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
   const session = await openProcedureSession(client, url, 'auto');
   try {
     // 2. a scalping ledger over `symbols` symbols and `days` days, with some oversells
+    // some oversells at any size: 0.2 % of the fills, at least about 8
+    const oversellRate = Math.max(0.002, 8 / trades);
     const ledger = generateLedger({
-      trades, symbols, seed, oversellRate: 0.002,
+      trades, symbols, seed, oversellRate,
       start: new Date('2026-01-05T00:00:00Z'),
       spacingSeconds: Math.max(1, Math.floor((days * 86_400 * Math.min(symbols, trades)) / trades)),
     }).map((t) => ({ ...t, total_fees_usd: scalperFee(t.price, t.size) }));
     await client.query('BEGIN');
     await insertTrades(client, ledger);
     await client.query('COMMIT');
-    say(`ledger: ${trades} fills over ${symbols} symbols and about ${days} days (seed ${seed}, fees 0.1 %, oversell rate 0.2 %)`);
+    say(`ledger: ${trades} fills over ${symbols} symbols and about ${days} days (seed ${seed}, fees 0.1 %, oversell rate ${(oversellRate * 100).toFixed(2)} %)`);
 
     // 3. compute every symbol
     const first = await runCompute(client, session, { version: 1, symbols: null, force: true });

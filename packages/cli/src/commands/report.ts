@@ -77,7 +77,7 @@ export async function reportCommand(args: readonly string[]): Promise<number> {
   }
   const by = oneOf<GroupBy>('--by', values.by, GROUP_BY, 'symbol');
   const format = oneOf<ReportFormat>('--format', values.format, FORMATS, 'table');
-  const unmatchedLimit = values['unmatched-limit'] === undefined ? 50 : positiveInt('--unmatched-limit', values['unmatched-limit']);
+  const unmatchedLimit = values['unmatched-limit'] === undefined ? 20 : positiveInt('--unmatched-limit', values['unmatched-limit']);
   if (values.out === '') throw new CliError('--out must name a file');
   const out = values.out !== undefined ? checkOutPath(values.out)
     : format === 'html' ? checkOutPath(`out/report-v${version}.html`) : null;

@@ -121,10 +121,10 @@ export function renderHtml(d: ReportData): string {
     section('Fees paid', `Buy and sell fee shares of the sells of each UTC day; ${esc(money(t.fees_usd))} in all.`,
       dailyBarChart(daily.map((r) => ({ day: r.key ?? '', value: r.fees_usd })),
         { id: 'chart-daily-fees', label: 'Fees paid by day', color: COLORS.fee, height: 170 })),
+    section(`By ${d.by}`, '', breakdownTable(d)),
     section(`Unmatched sells (${int(t.unmatched_sells)})`,
       'Sells (or parts) no open buy covered: a ledger missing buys. Each is a review item; resolve with <code>fifo review</code>.',
       unmatchedTable(d), 'unmatched'),
-    section(`By ${d.by}`, '', breakdownTable(d)),
     `<p style="${NOTE};text-align:center">fifo-ledger · read from v_trade_pnl and v_unmatched_sells · exact values: <code>fifo report --format csv</code></p>`,
   ].join('\n');
 

@@ -126,17 +126,32 @@ function boundParams(req: Pick<ReportRequest, 'version' | 'from' | 'to'>): unkno
   return [req.version, req.from?.time.toISOString() ?? null, to, req.to?.dateOnly ?? true];
 }
 
-export async function breakdown(client: pg.Client, req: ReportRequest, by: GroupBy): Promise<BreakdownRow[]> {
-  const key = KEY[by];
-  const cumulative = by === 'day'
-    ? `, (sum(coalesce(sum(s.realized_pnl_usd), 0)) OVER (ORDER BY ${key}))::text AS cumulative_pnl_usd` : '';
-  const { rows } = await client.query<BreakdownRow>(
-    `WITH s AS (${SELLS})
-     SELECT ${key} AS key, ${FIGURES},
-            coalesce(sum(s.unmatched_size), 0)::text AS unmatched_size${cumulative}
-       FROM s GROUP BY ${key} ORDER BY ${key} COLLATE "C" NULLS LAST`,
+type Grouped = BreakdownRow & { grp: GroupBy | 'total' };
+
+/**
+ * The totals and every requested grouping in one pass over the sells (GROUPING SETS): on a
+ * large ledger the per-sell aggregation of v_trade_pnl is the cost, so it is paid once.
+ */
+async function aggregate(client: pg.Client, req: ReportRequest, groupings: readonly GroupBy[]): Promise<Grouped[]> {
+  const keys = groupings.map((g) => `${KEY[g]} AS k_${g}`).join(', ');
+  // which grouping set a row belongs to: the one whose key is not rolled up
+  const grp = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN '${g}'`).join(' ')} ELSE 'total' END`;
+  const key = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN k_${g}`).join(' ')} END`;
+  const { rows } = await client.query<Grouped>(
+    `WITH s AS (SELECT s.*, ${keys} FROM (${SELLS}) s)
+     SELECT ${grp} AS grp, ${key} AS key, ${FIGURES},
+            coalesce(sum(s.unmatched_size), 0)::text AS unmatched_size,
+            (sum(coalesce(sum(s.realized_pnl_usd), 0)) OVER (PARTITION BY ${grp} ORDER BY ${key} COLLATE "C"))::text AS cumulative_pnl_usd
+       FROM s
+      GROUP BY GROUPING SETS ((), ${groupings.map((g) => `(k_${g})`).join(', ')})
+      ORDER BY 1, ${key} COLLATE "C" NULLS LAST`,
     boundParams(req));
   return rows;
+}
+
+function rowsOf(all: readonly Grouped[], by: GroupBy): BreakdownRow[] {
+  return all.filter((r) => r.grp === by).map(({ grp: _grp, cumulative_pnl_usd, ...r }) =>
+    (by === 'day' ? { ...r, cumulative_pnl_usd } : r));
 }
 
 export async function buildReport(client: pg.Client, req: ReportRequest): Promise<ReportData> {
@@ -145,8 +160,12 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
   const version = versions[0];
   if (!version) throw new CliError(`--version ${req.version}: no such allocation version (see fifo_allocation_versions)`);
   const params = boundParams(req);
-  const { rows: [totals] } = await client.query<PnlFigures>(`WITH s AS (${SELLS}) SELECT ${FIGURES} FROM s`, params);
-  const rows = await breakdown(client, req, req.by);
+  const groupings: GroupBy[] = req.withSeries ? [...new Set<GroupBy>([req.by, 'day', 'symbol'])] : [req.by];
+  const all = await aggregate(client, req, groupings);
+  const totalRow = all.find((r) => r.grp === 'total');
+  if (!totalRow) throw new Error('report: the totals row is missing');
+  const { grp: _grp, key: _key, unmatched_size: _size, cumulative_pnl_usd: _cum, ...totals } = totalRow;
+  const rows = rowsOf(all, req.by);
   const { rows: unmatched } = await client.query<UnmatchedSellRow>(
     `SELECT u.symbol, u.sell_order_id, ${iso('u.sell_time')} AS sell_time, u.sell_price::text, u.sell_size::text,
             u.unmatched_size::text, u.unmatched_proceeds_usd::text, u.review_id::text, u.review_status
@@ -156,7 +175,7 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
         AND ($3::timestamptz IS NULL OR u.sell_time < $3::timestamptz OR (NOT $4::boolean AND u.sell_time = $3::timestamptz))
       ORDER BY u.sell_time DESC, u.symbol COLLATE "C", u.sell_order_id COLLATE "C"
       LIMIT $5`,
-    [...params, req.unmatchedLimit ?? 50]);
+    [...params, req.unmatchedLimit ?? 20]);
   const { rows: [dirty] } = await client.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM fifo_dirty_symbols WHERE allocation_version = $1', [req.version]);
   const data: ReportData = {
@@ -167,13 +186,13 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
     to: req.to?.raw ?? null,
     generated_at: new Date().toISOString(),
     dirty_symbols: dirty?.n ?? 0,
-    totals: totals!,
+    totals,
     rows,
     unmatched,
   };
   if (req.withSeries) {
-    data.daily = req.by === 'day' ? rows : await breakdown(client, req, 'day');
-    data.symbols = req.by === 'symbol' ? rows : await breakdown(client, req, 'symbol');
+    data.daily = rowsOf(all, 'day');
+    data.symbols = rowsOf(all, 'symbol');
   }
   return data;
 }

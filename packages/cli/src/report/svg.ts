@@ -158,11 +158,12 @@ export function dailyBarChart(points: readonly DayPoint[], opts: { id: string; l
   const w = Math.max(1, slot * 0.72);
   const y0 = y(0);
   const bars = points.map((p, i) => {
+    if (signOf(p.value) === 0) return '';
     const yv = y(values[i]!);
     const neg = signOf(p.value) < 0;
     const fill = opts.color ?? (neg ? COLORS.neg : COLORS.pos);
     const top = Math.min(yv, y0);
-    const h = Math.max(Math.abs(y0 - yv), signOf(p.value) === 0 ? 0 : 1);
+    const h = Math.max(Math.abs(y0 - yv), 1);
     return `<rect class="bar ${neg ? 'neg' : 'pos'}" x="${f(x(p.day) - w / 2)}" y="${f(top)}" width="${f(w)}" height="${f(h)}" fill="${fill}">` +
       `<title>${p.day}: ${esc(money(p.value))}</title></rect>`;
   }).join('');
