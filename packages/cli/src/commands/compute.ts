@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
+import type { ProcedureSession } from '../compute/procedure-host.ts';
 import { openProcedureSession, type HostChoice } from '../compute/sessions.ts';
 import { runCompute, DEFAULT_BATCH_TRADES } from '../compute/run-compute.ts';
 import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
@@ -41,8 +42,14 @@ export async function computeCommand(args: readonly string[]): Promise<number> {
   if (concurrency > 32) throw new CliError(`--concurrency must be at most 32, got ${concurrency}`);
   const url = databaseUrl();
   const client = await connect(url);
-  const sessions = [];
-  for (let i = 0; i < concurrency; i++) sessions.push(await openProcedureSession(client, url, host));
+  const sessions: ProcedureSession[] = [];
+  try {
+    for (let i = 0; i < concurrency; i++) sessions.push(await openProcedureSession(client, url, host));
+  } catch (e) {
+    await Promise.all(sessions.map((x) => x.close()));
+    await client.end();
+    throw e;
+  }
   const session = sessions[0]!;
   const bar = progressBar(`compute v${version} (${session.kind})`);
   try {
