@@ -50,8 +50,9 @@ commands:
                              v_allocation_health plus warnings (lag, dirty/stale symbols, failed run,
                              pending reviews, invariant violations); exit 1 when unhealthy
   report [--version N] [--from D] [--to D] [--by symbol|day|source|trigger] [--format table|csv|json|html] [--out FILE]
-                             realized PnL totals and breakdown from the views; html: one self-contained
-                             file with charts (default out/report-vN.html)
+                             realized PnL totals and breakdown from the views, by the sell's UTC time
+                             (a date --to includes that day); html: one self-contained file with
+                             charts (default out/report-vN.html)
   sample-ledger [--trades N] [--symbols M] [--seed S] [--oversell-rate R]
                              append a deterministic random ledger
   review list|show|resolve|ignore [ID] [--note TEXT] [--opening-balance --price P [--time T]]
