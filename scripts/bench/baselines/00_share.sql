@@ -8,5 +8,6 @@
 CREATE OR REPLACE FUNCTION bench_round_share(fee numeric, cum numeric, size numeric)
 RETURNS numeric LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN fee = 0 OR cum = 0 THEN 0::numeric
+              WHEN cum = size THEN fee  -- the whole fee (fees have at most 18 decimals)
               ELSE div(2 * fee * cum * 1e18 + size, 2 * size) * 1e-18 END
 $$;
