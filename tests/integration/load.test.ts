@@ -9,12 +9,12 @@ import { generateLedger } from '../../packages/cli/src/sample/ledger-generator.t
 import { insertTrades } from '../../packages/cli/src/sample/load-ledger.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
+import { sleep, until } from '../helpers/wait.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const SECONDS = Number(process.env.FIFO_LOAD_SECONDS ?? 60);
 const RATE = 500;
 const TICK_MS = 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('ingest under load while watch runs', () => {
   let t: TestSchema;
@@ -26,7 +26,7 @@ describe('ingest under load while watch runs', () => {
       cwd: root, env: { ...process.env, DATABASE_URL: t.url }, stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr!.on('data', (d) => (stderr += d));
-    for (let i = 0; i < 400 && !stderr.includes('listening'); i++) await sleep(50);
+    await until('the watcher to listen', async () => stderr.includes('listening'));
   });
   afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -47,14 +47,10 @@ describe('ingest under load while watch runs', () => {
     const ingestSeconds = (Date.now() - start) / 1000;
     expect(ingestSeconds).toBeLessThan(SECONDS * 1.5); // the loop itself kept the rate (bounded)
 
-    const end = Date.now() + 60_000;
-    let caughtUp = false;
-    while (Date.now() < end && !caughtUp) {
+    await until('the watcher to catch up', async () => {
       const [h] = await t.query<{ dirty: number }>(`SELECT dirty_symbols::int AS dirty FROM v_allocation_health WHERE allocation_version = 1`);
-      caughtUp = h!.dirty === 0;
-      if (!caughtUp) await sleep(200);
-    }
-    expect(caughtUp).toBe(true);
+      return h!.dirty === 0;
+    }, 60_000);
     // no trade lost: every sell allocated in full; no duplicate: each (sell, lot) once
     expect(await t.query(`SELECT check_name, count(*)::int FROM v_allocation_discrepancies GROUP BY 1`)).toEqual([]);
     expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: total }]);

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { CliError } from '../errors.ts';
+import type { SymbolOutcome } from '../../../../functions/compute.ts';
 import type { HostKind, ProcedureSession } from './procedure-host.ts';
 
 /** A batch holds whole symbols up to about this many trades (one symbol may exceed it). */
@@ -32,14 +33,8 @@ export interface Progress {
   tradesDone: number;
 }
 
-export interface SymbolOutcome {
-  symbol: string;
-  status: 'ok' | 'failed';
-  trades: number;
-  allocations: number;
-  unmatched: number;
-  error?: string;
-}
+/** What fifo_compute reports per symbol (the procedure's own type). */
+export type { SymbolOutcome };
 
 export interface ComputeRunResult {
   computationId: string;
