@@ -31,6 +31,7 @@ AS $fifo_99be80c90bc9$
 const __fifo_g = globalThis;
 let __fifo_m = __fifo_g.__fifo_ledger;
 if (__fifo_m === undefined || __fifo_m.id !== "99be80c90bc923677efd3b17c1afb304662b6d1efa4f5ab5eb9e0ae641fb8b83") {
+const { Math, BigInt, Number, String, JSON, Map, Set, Array, Object, Symbol, Error, TypeError, RangeError } = __fifo_g;
 var __fifo_bundle = (() => {
   var __defProp = Object.defineProperty;
   var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
@@ -1672,6 +1673,7 @@ AS $fifo_99be80c90bc9$
 const __fifo_g = globalThis;
 let __fifo_m = __fifo_g.__fifo_ledger;
 if (__fifo_m === undefined || __fifo_m.id !== "99be80c90bc923677efd3b17c1afb304662b6d1efa4f5ab5eb9e0ae641fb8b83") {
+const { Math, BigInt, Number, String, JSON, Map, Set, Array, Object, Symbol, Error, TypeError, RangeError } = __fifo_g;
 var __fifo_bundle = (() => {
   var __defProp = Object.defineProperty;
   var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
