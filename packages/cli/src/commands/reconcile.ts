@@ -3,6 +3,7 @@ import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { openProcedureSession } from '../compute/sessions.ts';
 import { runCompute } from '../compute/run-compute.ts';
+import { requireVersion } from '../db/versions.ts';
 import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
 import { readBalances } from '../ledger-io/balances.ts';
@@ -70,8 +71,7 @@ export async function reconcileCommand(args: readonly string[]): Promise<number>
   const url = databaseUrl();
   const client = await connect(url);
   try {
-    const { rows: ver } = await client.query('SELECT 1 FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
-    if (ver.length === 0) throw new CliError(`--version ${version}: no such allocation version (see fifo_allocation_versions)`);
+    await requireVersion(client, version);
     const input = JSON.stringify(balances.map((b) => ({ line: b.line, asset: b.asset, symbol: b.symbol, balance: b.balance, as_of: b.asOf })));
     const recordset = `json_to_recordset($1::json) AS b(line int, asset text, symbol text, balance numeric, as_of timestamptz)`;
     // which ledger symbols each row covers: its symbol, or every symbol whose base is the asset

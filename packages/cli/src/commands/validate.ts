@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { openProcedureSession, type HostChoice } from '../compute/sessions.ts';
+import { requireVersion } from '../db/versions.ts';
 import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
 import { allocationVersion, positiveInt } from './args.ts';
@@ -26,8 +27,7 @@ export async function validateCommand(args: readonly string[]): Promise<number> 
   const url = databaseUrl();
   const client = await connect(url);
   try {
-    const { rows } = await client.query('SELECT 1 FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
-    if (rows.length === 0) throw new CliError(`--version ${version}: no such allocation version (see fifo_allocation_versions)`);
+    await requireVersion(client, version);
     const session = await openProcedureSession(client, url, host);
     let r: ValidateSummary;
     try {

@@ -3,6 +3,7 @@ import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { startWatcher } from '../compute/watcher.ts';
 import type { HostChoice } from '../compute/sessions.ts';
+import { requireVersion } from '../db/versions.ts';
 import { CliError } from '../errors.ts';
 import { allocationVersion, positiveInt } from './args.ts';
 
@@ -19,8 +20,7 @@ export async function watchCommand(args: readonly string[]): Promise<number> {
   const url = databaseUrl();
   const probe = await connect(url);
   try {
-    const { rows } = await probe.query('SELECT 1 FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
-    if (rows.length === 0) throw new CliError(`--version ${version}: no such allocation version (see fifo_allocation_versions)`);
+    await requireVersion(probe, version);
   } finally {
     await probe.end();
   }

@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import { requireVersion } from '../db/versions.ts';
 import { CliError } from '../errors.ts';
 import type { SymbolOutcome } from '../../../../functions/compute.ts';
 import type { HostKind, ProcedureSession } from './procedure-host.ts';
@@ -54,11 +55,6 @@ export interface ComputeRunResult {
 
 interface ProcedureResult {
   symbols: SymbolOutcome[];
-}
-
-async function versionExists(client: pg.Client, version: number): Promise<boolean> {
-  const { rows } = await client.query('SELECT 1 FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
-  return rows.length > 0;
 }
 
 /**
@@ -126,9 +122,7 @@ export async function runCompute(
   // transaction and locks its symbols in one sorted order, so they never deadlock.
   const sessions = Array.isArray(sessionOrSessions) ? sessionOrSessions : [sessionOrSessions as ProcedureSession];
   const session = sessions[0]!;
-  if (!(await versionExists(client, req.version))) {
-    throw new CliError(`--version ${req.version}: no such allocation version (see fifo_allocation_versions)`);
-  }
+  await requireVersion(client, req.version);
   if (req.symbols && req.strictSymbols !== false) {
     const { rows } = await client.query<{ s: string }>(
       `SELECT s FROM unnest($1::text[]) s
