@@ -217,7 +217,10 @@ describe('generated DDL', () => {
     expect(await installed('fx')).toEqual([]);
   });
 
-  it('is a no-op with a NOTICE where PLV8 is missing', async () => {
+  it('is a no-op with a NOTICE where PLV8 is missing', async (ctx) => {
+    const probe = await admin.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'plv8'
+                                     UNION ALL SELECT 1 FROM pg_language WHERE lanname = 'plv8'`);
+    if (probe.rows.length > 0) ctx.skip('this server has PLV8: the migration installs the procedures instead');
     const t = await createTestSchema({ migrated: false, prefix: 'plv8b' });
     try {
       const notices: string[] = [];
