@@ -1,6 +1,6 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { repoRoot } from '../../plv8/src/procedures.ts';
 
-/** Repository root (packages/cli/src → ../../..). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The checkout's root (the compiled CLI knows it from its build). */
+export { repoRoot };
 export const migrationsDir = resolve(repoRoot, 'migrations');

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import vm from 'node:vm';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
 import { quoteIdent } from './host/convert.ts';
 import { isSetReturning, repoRoot as defaultRepoRoot, type GeneratedProcedure, type Volatility } from './procedures.ts';
 
@@ -383,7 +383,8 @@ export async function buildProcedures(opts: BuildOptions = {}): Promise<BuildRes
   const entry = opts.entry ?? join(root, 'functions', 'index.ts');
   let out: esbuild.BuildResult;
   try {
-    out = await esbuild.build({
+    const { build } = await import('esbuild'); // only the build needs it, not the installer
+    out = await build({
       entryPoints: [entry],
       absWorkingDir: root,
       bundle: true,

@@ -21,8 +21,12 @@ export interface GeneratedProcedure {
   body: string;
 }
 
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const repoRoot = resolve(packageRoot, '../..');
+// Set by the compiled CLI's build: where the checkout's root is from the bundle's folder.
+declare const __FIFO_ROOT_FROM_BUNDLE__: string | undefined;
+/** The checkout's root: three folders up from packages/<name>/src (or from the bundle's folder). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)),
+  typeof __FIFO_ROOT_FROM_BUNDLE__ === 'string' ? __FIFO_ROOT_FROM_BUNDLE__ : '../../..');
+export const packageRoot = join(repoRoot, 'packages', 'plv8');
 export const generatedProceduresPath = join(packageRoot, 'generated', 'procedures.json');
 
 export function loadGeneratedProcedures(path: string = generatedProceduresPath): GeneratedProcedure[] {

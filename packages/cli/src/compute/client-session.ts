@@ -2,7 +2,7 @@
  * The Node host: the same procedure bundle, run by packages/plv8's PLV8-compatible host over
  * a connection of ours. Each call is one transaction; an uncaught exception rolls it back.
  */
-import { Plv8Host } from '../../../plv8/src/index.ts';
+import { Plv8Host } from '../../../plv8/src/host/host.ts';
 import type { ProcedureSession } from './procedure-host.ts';
 
 export async function openClientSession(url: string): Promise<ProcedureSession> {

@@ -1,7 +1,7 @@
 /** Applies the numbered SQL migrations in migrations/ with node-pg-migrate. */
 import pg from 'pg';
-import { runner, type RunnerOption } from 'node-pg-migrate';
-import { installProcedures } from '../../../plv8/src/index.ts';
+import type { RunnerOption } from 'node-pg-migrate';
+import { installProcedures } from '../../../plv8/src/install.ts';
 import { migrationsDir } from '../paths.ts';
 
 export const MIGRATIONS_TABLE = 'fifo_migrations';
@@ -47,6 +47,7 @@ export async function migrate(opts: MigrateOptions): Promise<string[]> {
       verbose: false,
       logger: { debug: () => {}, info: say, warn: say, error: say },
     };
+    const { runner } = await import('node-pg-migrate'); // loaded only by the commands that migrate
     const ran = await runner(options);
     if (opts.direction === 'up') {
       // migration 004 installs the PLV8 functions once; later bundles are installed here

@@ -2,30 +2,9 @@
  * Synchronous requests to the database worker: post a message, block on a SharedArrayBuffer
  * flag with Atomics.wait, then take the reply with receiveMessageOnPort. No native code.
  */
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import * as esbuild from 'esbuild';
+import { workerCode } from './sources.ts';
 import type { PgErrorFields, WorkerEvent, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.ts';
-
-let workerSource: string | undefined;
-
-/** The worker's code, bundled once per process (pg itself is required at run time). */
-function workerCode(): string {
-  if (workerSource === undefined) {
-    const out = esbuild.buildSync({
-      entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      write: false,
-      external: ['pg'],
-      logLevel: 'silent',
-    });
-    workerSource = out.outputFiles[0]?.text ?? '';
-  }
-  return workerSource;
-}
 
 export class ChannelError extends Error {
   constructor(message: string, readonly fields: PgErrorFields) {

@@ -5,11 +5,10 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import vm from 'node:vm';
-import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { createPlv8, LEVELS, type Bridge, type Plv8Api, type Plv8Internal, type Row } from './api.ts';
 import { ChannelError, SyncChannel } from './channel.ts';
 import { OID, unpackSqlstate } from './convert.ts';
+import { runtimeCode } from './sources.ts';
 import type { Notice, WorkerRequest, WorkerResponse } from './protocol.ts';
 import {
   isSetReturning, loadGeneratedProcedures, returnShape, type GeneratedProcedure,
@@ -58,26 +57,6 @@ export class Plv8Error extends Error {
     if (extra.procedure !== undefined) this.procedure = extra.procedure;
     if (extra.jsStack !== undefined) this.jsStack = extra.jsStack;
   }
-}
-
-let runtimeSource: string | undefined;
-
-/** The in-context runtime (api.ts + convert.ts), bundled once per process. */
-function runtimeCode(): string {
-  if (runtimeSource === undefined) {
-    const out = esbuild.buildSync({
-      entryPoints: [fileURLToPath(new URL('./runtime.ts', import.meta.url))],
-      bundle: true,
-      platform: 'neutral',
-      format: 'iife',
-      globalName: '__plv8_runtime',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-    });
-    runtimeSource = out.outputFiles[0]?.text ?? '';
-  }
-  return runtimeSource;
 }
 
 const LEVEL_BY_VALUE = new Map<number, LevelName>(Object.entries(LEVELS).map(([k, v]) => [v, k as LevelName]));

@@ -9,15 +9,20 @@
  * converts them (PLV8 semantics) in the right realm.
  *
  * This file is bundled by esbuild when a host starts and run as an `eval` worker; `pg` is
- * loaded with a require rooted at the host's own location.
+ * loaded with a require rooted at the host's own location — or, in the compiled CLI, bundled
+ * into the worker itself.
  */
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type pgTypes from 'pg';
 import type { Field, Notice, PgErrorFields, Step, StepResult, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.ts';
 
+declare const __FIFO_WORKER_BUNDLES_PG__: boolean | undefined;
+
 const init = workerData as WorkerInit;
-const pg = createRequire(init.requireFrom)('pg') as typeof pgTypes;
+const pg = (typeof __FIFO_WORKER_BUNDLES_PG__ === 'boolean'
+  ? require('pg') // resolved by esbuild at the compiled CLI's build
+  : createRequire(init.requireFrom)('pg')) as typeof pgTypes;
 
 /** Every column stays text: the main thread converts by type OID. */
 const RAW_TYPES = { getTypeParser: () => (v: string) => v };

@@ -1,0 +1,55 @@
+/**
+ * Compiles the `fifo` CLI into one file, packages/cli/dist/fifo.mjs, runnable with plain
+ * `node` (no pnpm, no tsx): the CLI and its libraries bundled, with the Node PLV8 host's
+ * worker and runtime prebuilt into it. Packages that load files of their own at run time
+ * (node-pg-migrate, esbuild) stay external and come from node_modules.
+ *
+ *   pnpm build:cli      (npm test and npm run demo build it first)
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { runtimeBuild, workerBuild } from '../plv8/src/host/sources.ts';
+
+const cliRoot = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(cliRoot, '..', '..');
+export const binPath = join(cliRoot, 'dist', 'fifo.mjs');
+
+function text(options: esbuild.BuildOptions): string {
+  return esbuild.buildSync({ ...options, write: false }).outputFiles?.[0]?.text ?? '';
+}
+
+export async function buildCli(out: string = binPath): Promise<void> {
+  const result = await esbuild.build({
+    entryPoints: [join(cliRoot, 'src', 'main.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['esbuild', 'pg-native'],
+    // Some bundled CommonJS (pg) calls require(): give the ESM bundle one.
+    banner: { js: "import { createRequire as __fifoCreateRequire } from 'node:module'; const require = __fifoCreateRequire(import.meta.url);" },
+    define: {
+      __FIFO_HOST_WORKER__: JSON.stringify(text({
+        ...workerBuild(), external: ['pg-native'], define: { __FIFO_WORKER_BUNDLES_PG__: 'true' },
+      })),
+      __FIFO_HOST_RUNTIME__: JSON.stringify(text(runtimeBuild())),
+      __FIFO_ROOT_FROM_BUNDLE__: JSON.stringify(relative(dirname(out), repoRoot) || '.'),
+    },
+    legalComments: 'none',
+    logLevel: 'warning',
+    write: false,
+  });
+  const code = result.outputFiles[0]?.text ?? '';
+  mkdirSync(dirname(out), { recursive: true });
+  // main.ts's shebang survives bundling; make sure exactly one leads the file.
+  writeFileSync(out, code.startsWith('#!') ? code : `#!/usr/bin/env node\n${code}`);
+  chmodSync(out, 0o755);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await buildCli();
+  console.log(`built ${relative(process.cwd(), binPath)}`);
+}
