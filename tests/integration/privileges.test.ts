@@ -2,9 +2,11 @@
  * Roles: a reader cannot change allocations, a writer cannot forge them, nobody can edit
  * the audit trail, and the engine computes with only its own rights.
  */
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
+import { createLoginRole, roleAttributes, type LoginRole } from '../helpers/roles.ts';
 
 describe('roles fifo_writer, fifo_reader, fifo_engine', () => {
   let t: TestSchema;
@@ -45,11 +47,12 @@ describe('roles fifo_writer, fifo_reader, fifo_engine', () => {
     await expect(as('fifo_writer', `SELECT * FROM v_pnl_by_symbol`)).rejects.toThrow(denied);
   });
 
-  it('lets the reader read the views and nothing else', async () => {
+  it('lets the reader read the views and the ledger but change nothing, nor read the audit trail', async () => {
     expect(await as('fifo_reader', `SELECT * FROM v_pnl_by_symbol`)).toEqual([]);
     expect(await as('fifo_reader', `SELECT count(*)::int AS n FROM v_allocation_discrepancies`)).toEqual([{ n: 0 }]);
     expect((await as('fifo_reader', `SELECT * FROM v_allocation_health`)).length).toBe(1);
-    await expect(as('fifo_reader', `SELECT * FROM fifo_allocations`)).rejects.toThrow(denied);
+    expect(await as('fifo_reader', `SELECT * FROM fifo_allocations`)).toEqual([]);
+    await expect(as('fifo_reader', `SELECT * FROM trade_records_audit`)).rejects.toThrow(denied);
     await expect(as('fifo_reader', `DELETE FROM fifo_allocations`)).rejects.toThrow(denied);
     await expect(as('fifo_reader', `UPDATE manual_review_queue SET status = 'ignored'`)).rejects.toThrow(denied);
     await expect(as('fifo_reader', `INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('r', 'SOL-USD', 'buy', 1, 1, now())`)).rejects.toThrow(denied);
@@ -77,8 +80,131 @@ describe('roles fifo_writer, fifo_reader, fifo_engine', () => {
     expect(await t.query(`SELECT proname, proconfig FROM pg_proc WHERE proname IN ('fifo_record_fact_changes', 'fifo_run')
                             AND pronamespace = $1::regnamespace ORDER BY 1`, [t.schema]))
       .toEqual([
-        { proname: 'fifo_record_fact_changes', proconfig: [`search_path=${t.schema}`] },
-        { proname: 'fifo_run', proconfig: [`search_path=${t.schema}`] },
+        { proname: 'fifo_record_fact_changes', proconfig: [`search_path=${t.schema}, pg_temp`] },
+        { proname: 'fifo_run', proconfig: [`search_path=${t.schema}, pg_temp`] },
       ]);
+  });
+});
+
+/**
+ * The owner's functions resolve names in the schema first and in the caller's pg_temp last:
+ * temp tables named like the audit trail, the dirty markers or the versions, with a temp
+ * trigger (or a temp view calling a temp function) that would run with the owner's rights,
+ * are never reached, whoever logs in.
+ */
+describe('shadowing with temporary objects', () => {
+  let t: TestSchema;
+  const logins: LoginRole[] = [];
+  let rolesBefore: unknown[];
+  beforeAll(async () => {
+    t = await createTestSchema();
+    for (const r of ['fifo_writer', 'fifo_engine', 'fifo_reader']) logins.push(await createLoginRole(t.url, r));
+    rolesBefore = await roleAttributes(t.client, logins.map((l) => l.name));
+  });
+  afterAll(async () => {
+    for (const l of logins) await l.drop();
+    await t.drop();
+  });
+
+  /** What the attacker's temp trigger would do with the owner's rights. */
+  const evilBody = (schema: string) => `
+    INSERT INTO pg_temp.fired VALUES (current_user);
+    EXECUTE format('ALTER ROLE %I SUPERUSER CREATEROLE CREATEDB BYPASSRLS', session_user);
+    EXECUTE format('GRANT %I TO %I', current_user, session_user);
+    INSERT INTO ${schema}.fifo_allocation_versions (allocation_version, method, description) VALUES (77, 'lifo', 'forged');`;
+
+  const shadows: Record<string, string> = {
+    audit: `CREATE TEMP TABLE trade_records_audit (audit_id bigint GENERATED ALWAYS AS IDENTITY, operation text, symbol text,
+              order_id text, affected_time timestamptz, old_fact jsonb, new_fact jsonb, changed_at timestamptz DEFAULT now(),
+              changed_by text, txid xid8 DEFAULT pg_current_xact_id());
+            CREATE TRIGGER evil BEFORE INSERT ON pg_temp.trade_records_audit FOR EACH ROW EXECUTE FUNCTION pg_temp.evil();`,
+    dirty: `CREATE TEMP TABLE fifo_dirty_symbols (allocation_version int, symbol text, dirty_from timestamptz, last_audit_id bigint,
+              first_marked_at timestamptz DEFAULT now(), marked_at timestamptz DEFAULT now(), PRIMARY KEY (allocation_version, symbol));
+            CREATE TRIGGER evil BEFORE INSERT OR UPDATE ON pg_temp.fifo_dirty_symbols FOR EACH ROW EXECUTE FUNCTION pg_temp.evil();`,
+    // read, not written: a temp view whose temp function runs as whoever reads it
+    versions: `CREATE FUNCTION pg_temp.evil_versions() RETURNS TABLE (allocation_version int) LANGUAGE plpgsql AS $$
+                 BEGIN PERFORM pg_temp.evil_now(); RETURN QUERY SELECT 1; END $$;
+               CREATE TEMP VIEW fifo_allocation_versions AS SELECT * FROM pg_temp.evil_versions();`,
+  };
+
+  /** A session of `login` acting as its fifo role, with the shadow in its pg_temp. */
+  async function attacker(login: LoginRole, role: string, shadow: string): Promise<pg.Client> {
+    const c = await login.connect();
+    await c.query(`SET ROLE ${role}`);
+    await c.query(`CREATE TEMP TABLE fired (who text)`);
+    await c.query(`CREATE FUNCTION pg_temp.evil() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${evilBody(t.schema)} RETURN NEW; END $$`);
+    await c.query(`CREATE FUNCTION pg_temp.evil_now() RETURNS void LANGUAGE plpgsql AS $$ BEGIN ${evilBody(t.schema)} END $$`);
+    await c.query(shadows[shadow] as string);
+    return c;
+  }
+
+  async function expectUntouched(c: pg.Client, shadow: string): Promise<void> {
+    expect((await c.query(`SELECT count(*)::int AS n FROM pg_temp.fired`)).rows).toEqual([{ n: 0 }]);
+    if (shadow !== 'versions') {
+      const table = shadow === 'audit' ? 'trade_records_audit' : 'fifo_dirty_symbols';
+      expect((await c.query(`SELECT count(*)::int AS n FROM pg_temp.${table}`)).rows).toEqual([{ n: 0 }]);
+    }
+    expect(await t.query(`SELECT * FROM fifo_allocation_versions WHERE allocation_version = 77`)).toEqual([]);
+    expect(await roleAttributes(t.client, logins.map((l) => l.name))).toEqual(rolesBefore);
+  }
+
+  async function dirty(symbol: string): Promise<number> {
+    const [r] = await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM fifo_dirty_symbols WHERE allocation_version = 1 AND symbol = $1`, [symbol]);
+    return r!.n;
+  }
+
+  for (const shadow of Object.keys(shadows)) {
+    it(`audits a writer's insert, correction and delete in the real trail despite a temp ${shadow} shadow`, async () => {
+      const c = await attacker(logins[0]!, 'fifo_writer', shadow);
+      const symbol = `${shadow.toUpperCase()}-USD`;
+      const id = `shadow-${shadow}`;
+      const steps: Array<[string, string]> = [
+        ['INSERT', `INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('${id}', '${symbol}', 'buy', 1, 10, '2025-03-01Z')`],
+        ['UPDATE', `UPDATE trade_records SET price = 11 WHERE order_id = '${id}'`],
+        ['DELETE', `DELETE FROM trade_records WHERE order_id = '${id}'`],
+      ];
+      for (const [op, sql] of steps) {
+        await t.query(`DELETE FROM fifo_dirty_symbols WHERE symbol = $1`, [symbol]);
+        await c.query(sql).catch(() => {}); // refused or not, what counts is what it wrote
+        const audit = await t.query(`SELECT operation, changed_by FROM trade_records_audit WHERE order_id = $1 ORDER BY audit_id DESC LIMIT 1`, [id]);
+        expect({ op, audit }).toEqual({ op, audit: [{ operation: op, changed_by: 'fifo_writer' }] });
+        expect({ op, dirty: await dirty(symbol) }).toEqual({ op, dirty: 1 });
+        await expectUntouched(c, shadow);
+      }
+    });
+  }
+
+  it('marks the real dirty markers when the engine calls fifo_mark_dirty beside a temp shadow', async () => {
+    for (const shadow of ['dirty', 'versions']) {
+      const c = await attacker(logins[1]!, 'fifo_engine', shadow);
+      await c.query(`SELECT fifo_mark_dirty(ARRAY['ENGINE-USD'], ARRAY['2025-01-01Z'::timestamptz], ARRAY[0::bigint])`).catch(() => {});
+      expect(await dirty('ENGINE-USD')).toBe(1);
+      await t.query(`DELETE FROM fifo_dirty_symbols WHERE symbol = 'ENGINE-USD'`);
+      await expect(c.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('e', 'ENGINE-USD', 'buy', 1, 1, now())`))
+        .rejects.toMatchObject({ code: '42501' });
+      await expectUntouched(c, shadow);
+    }
+  });
+
+  it('refuses the reader any fact change, shadow or not', async () => {
+    for (const shadow of Object.keys(shadows)) {
+      const c = await attacker(logins[2]!, 'fifo_reader', shadow);
+      for (const sql of [
+        `INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('r', 'READER-USD', 'buy', 1, 1, now())`,
+        `UPDATE trade_records SET price = 2`,
+        `DELETE FROM trade_records`,
+        `SELECT fifo_mark_dirty(ARRAY['READER-USD'], ARRAY[now()], ARRAY[0::bigint])`,
+      ]) await expect(c.query(sql)).rejects.toMatchObject({ code: '42501' });
+      await expectUntouched(c, shadow);
+    }
+    expect(await dirty('READER-USD')).toBe(0);
+  });
+
+  it('pins every function that resolves names at run time to the schema, pg_temp last', async () => {
+    const rows = await t.query<{ sig: string; config: string[] | null }>(
+      `SELECT p.oid::regprocedure::text AS sig, p.proconfig AS config FROM pg_proc p
+        WHERE p.pronamespace = $1::regnamespace AND p.prosqlbody IS NULL ORDER BY 1`, [t.schema]);
+    expect(rows.length).toBeGreaterThan(10);
+    for (const r of rows) expect({ sig: r.sig, config: r.config }).toEqual({ sig: r.sig, config: [`search_path=${t.schema}, pg_temp`] });
   });
 });

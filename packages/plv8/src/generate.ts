@@ -314,7 +314,7 @@ export function signatureOf(p: Pick<GeneratedProcedure, 'name' | 'args'>): strin
   return `${quoteIdent(p.name)}(${p.args.map(([, t]) => t).join(', ')})`;
 }
 
-function returnsClause(p: GeneratedProcedure): string {
+export function returnsClause(p: GeneratedProcedure): string {
   if (/^table\s*\(/i.test(p.returns)) return p.returns;
   return `${isSetReturning(p) ? 'SETOF ' : ''}${p.returns}`;
 }

@@ -50,10 +50,22 @@ export async function migrate(opts: MigrateOptions): Promise<string[]> {
     const { runner } = await import('node-pg-migrate'); // loaded only by the commands that migrate
     const ran = await runner(options);
     if (opts.direction === 'up') {
-      // migration 004 installs the PLV8 functions once; later bundles are installed here
+      // Migration 004 installs the PLV8 functions once; later bundles are installed here. Then
+      // the pins and grants of 009 cover whatever the migrations and the install created, in
+      // the same transaction, so no function is ever visible unpinned or executable by PUBLIC.
       await client.query(`SET search_path TO "${schema.replaceAll('"', '""')}"`);
-      const r = await installProcedures(client);
-      if (r.action === 'installed') opts.log?.(`PLV8 procedures installed: ${r.created.join(', ')}`);
+      await client.query('BEGIN');
+      try {
+        const r = await installProcedures(client);
+        const { rows } = await client.query(`SELECT to_regprocedure('fifo_apply_security()') IS NOT NULL AS ok`);
+        if (!r.securityApplied && rows[0]?.ok === true) await client.query('SELECT fifo_apply_security()');
+        await client.query('COMMIT');
+        if (r.action === 'installed') opts.log?.(`PLV8 procedures installed: ${r.created.join(', ')}`);
+        if (r.standIns.created.length > 0) opts.log?.(`PLV8 is not installed: stand-ins for ${r.standIns.created.join(', ')}`);
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      }
     }
     return ran.map((m) => m.name);
   } finally {
