@@ -42,17 +42,53 @@ export interface ComputeSummary {
   timings: { readMs: number; allocateMs: number; writeMs: number };
 }
 
-/** Processing-order timestamps as fixed-width UTC text (what the engine compares). */
-export const TIME_TEXT = `to_char(order_time::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** A batch holds whole symbols up to about this many trades (one symbol may exceed it), as the CLI's. */
+export const BATCH_TRADES = 25_000;
 
-// One text value of JSON, parsed once in JS: far cheaper, in PLV8 and in the Node host, than
-// converting thousands of row objects column by column.
-const TRADES_SQL = `
-  SELECT coalesce(json_agg(json_build_object('orderId', order_id, 'symbol', symbol, 'side', side,
-           'size', size::text, 'price', price::text, 'fee', total_fees_usd::text, 'time', ${TIME_TEXT})
-           ORDER BY symbol, order_time, side = 'sell', order_id COLLATE "C"), '[]')::text AS trades
-    FROM trade_records
-   WHERE symbol = ANY ($1::text[])`;
+/**
+ * How reads see the facts. order_time is a UTC instant: an adopted `timestamp without time
+ * zone` column means UTC, never the session's TimeZone (SQL reads use fifo_utc; here the
+ * column's type picks plain SQL, so the watermark filter keeps using the (symbol, order_time)
+ * index). Amounts go through numeric: an adopted double precision column prints 1e-05.
+ */
+interface FactSql {
+  /** The trades of the symbols $1 as one JSON text, in processing order. */
+  trades: string;
+  /** The trades of symbols $1 from their watermarks $2 (timestamptz) on. */
+  tradesFrom: string;
+  /** Per symbol $1: how many trades from its watermark $2 (NULL: all) on. */
+  counts: string;
+}
+
+function tradeJson(t: string, utc: string): string {
+  return `json_build_object('orderId', ${t}.order_id, 'symbol', ${t}.symbol, 'side', ${t}.side,
+           'size', ${t}.size::numeric::text, 'price', ${t}.price::numeric::text, 'fee', ${t}.total_fees_usd::numeric::text,
+           'time', to_char(${utc} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))`;
+}
+
+function factSql(): FactSql {
+  const naive = query<{ naive: boolean }>(
+    `SELECT atttypid = 'timestamp'::regtype AS naive FROM pg_attribute
+      WHERE attrelid = 'trade_records'::regclass AND attname = 'order_time'`)[0]?.naive === true;
+  const utc = (col: string) => (naive ? `(${col} AT TIME ZONE 'UTC')` : col);
+  const fromWatermark = naive ? `(coalesce(u.wm, '-infinity') AT TIME ZONE 'UTC')` : `coalesce(u.wm, '-infinity')`;
+  // One text value of JSON, parsed once in JS: far cheaper, in PLV8 and in the Node host, than
+  // converting thousands of row objects column by column.
+  return {
+    trades: `
+      SELECT coalesce(json_agg(${tradeJson('t', utc('t.order_time'))}
+               ORDER BY t.symbol, t.order_time, t.side = 'sell', t.order_id COLLATE "C"), '[]')::text AS trades
+        FROM trade_records t
+       WHERE t.symbol = ANY ($1::text[])`,
+    tradesFrom: `
+      SELECT coalesce(json_agg(${tradeJson('t', utc('t.order_time'))}), '[]')::text AS trades
+        FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)
+        JOIN trade_records t ON t.symbol = u.symbol AND t.order_time >= ${fromWatermark}`,
+    counts: `
+      SELECT u.symbol, (SELECT count(*) FROM trade_records t WHERE t.symbol = u.symbol AND t.order_time >= ${fromWatermark})::int AS n
+        FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)`,
+  };
+}
 
 function readTrades(sql: string, args: unknown[]): TradeInput[] {
   return JSON.parse(query<{ trades: string }>(sql, args)[0]!.trades) as TradeInput[];
@@ -85,15 +121,21 @@ function lockSymbols(version: number, symbols: readonly string[]): void {
     [version, symbols]);
 }
 
+/** Where an incremental run continues a symbol: its snapshot's watermark (lots read per batch). */
+interface ResumePoint {
+  watermark: SymbolState['watermark'];
+  tradesProcessed: number;
+}
+
 /**
  * Incremental runs continue a symbol from its snapshot unless a change reached at or before
  * the watermark (a late, back-dated, corrected or deleted fact): such a symbol, like one
  * never computed or computed with another method, is recomputed from scratch.
  */
-function resumableStates(version: number, method: Method, symbols: readonly string[]): Map<string, SymbolState> {
-  const rows = query<{ symbol: string; method: Method; lots: SymbolState['lots']; wm_time: string | null;
+function resumePoints(version: number, method: Method, symbols: readonly string[]): Map<string, ResumePoint> {
+  const rows = query<{ symbol: string; method: Method; wm_time: string | null;
                        wm_side: 'buy' | 'sell' | null; wm_order_id: string | null; processed: number }>(
-    `SELECT s.symbol, s.method, s.open_lots AS lots,
+    `SELECT s.symbol, s.method,
             to_char(s.watermark_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS wm_time,
             s.watermark_side AS wm_side, s.watermark_order_id AS wm_order_id, s.trades_processed::int AS processed
        FROM fifo_inventory_snapshot s
@@ -101,27 +143,61 @@ function resumableStates(version: number, method: Method, symbols: readonly stri
       WHERE s.allocation_version = $1 AND s.symbol = ANY ($2::text[])
         AND (d.dirty_from IS NULL OR d.dirty_from > s.watermark_time OR s.watermark_time IS NULL)`,
     [version, symbols]);
-  const out = new Map<string, SymbolState>();
+  const out = new Map<string, ResumePoint>();
   for (const r of rows) {
     if (r.method !== method) continue;
     const watermark = r.wm_time === null ? null : { time: r.wm_time, side: r.wm_side!, orderId: r.wm_order_id! };
-    out.set(r.symbol, { symbol: r.symbol, method: r.method, lots: r.lots, watermark, tradesProcessed: Number(r.processed) });
+    out.set(r.symbol, { watermark, tradesProcessed: Number(r.processed) });
   }
   return out;
 }
 
+/** The states a batch continues from: resume points with their snapshots' open lots. */
+function resumableStates(version: number, method: Method, points: Map<string, ResumePoint>,
+                         symbols: readonly string[]): Map<string, SymbolState> {
+  const mine = symbols.filter((s) => points.has(s));
+  const out = new Map<string, SymbolState>();
+  if (mine.length === 0) return out;
+  const rows = query<{ symbol: string; lots: SymbolState['lots'] }>(
+    `SELECT symbol, open_lots AS lots FROM fifo_inventory_snapshot
+      WHERE allocation_version = $1 AND symbol = ANY ($2::text[])`, [version, mine]);
+  for (const r of rows) {
+    const p = points.get(r.symbol)!;
+    out.set(r.symbol, { symbol: r.symbol, method, lots: r.lots, watermark: p.watermark, tradesProcessed: p.tradesProcessed });
+  }
+  return out;
+}
+
+/** How many trades each symbol's computation reads: all, or those from its resume point on. */
+function tradeCounts(sql: FactSql, symbols: readonly string[], points: Map<string, ResumePoint>): Array<{ symbol: string; trades: number }> {
+  const rows = query<{ symbol: string; n: number }>(sql.counts, [symbols, symbols.map((s) => points.get(s)?.watermark?.time ?? null)]);
+  const n = new Map(rows.map((r) => [r.symbol, Number(r.n)]));
+  return symbols.map((symbol) => ({ symbol, trades: n.get(symbol) ?? 0 }));
+}
+
+/** Whole symbols in order, a new batch whenever the next symbol would pass maxTrades. */
+export function batchSymbols<T extends { trades: number }>(items: readonly T[], maxTrades: number): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let n = 0;
+  for (const it of items) {
+    if (cur.length > 0 && n + it.trades > maxTrades) {
+      out.push(cur);
+      cur = [];
+      n = 0;
+    }
+    cur.push(it);
+    n += it.trades;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 /** Trades after each symbol's watermark, read in one query through the (symbol, order_time) index. */
-function tradesAfterWatermarks(states: Map<string, SymbolState>): Map<string, TradeInput[]> {
+function tradesAfterWatermarks(sql: FactSql, states: Map<string, SymbolState>): Map<string, TradeInput[]> {
   const symbols = [...states.keys()];
   const marks = symbols.map((s) => states.get(s)!.watermark?.time ?? null);
-  const rows = readTrades(
-    `SELECT coalesce(json_agg(json_build_object('orderId', t.order_id, 'symbol', t.symbol, 'side', t.side,
-              'size', t.size::text, 'price', t.price::text, 'fee', t.total_fees_usd::text,
-              'time', ${TIME_TEXT.replaceAll('order_time', 't.order_time')})), '[]')::text AS trades
-       FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)
-       JOIN trade_records t ON t.symbol = u.symbol AND t.order_time >= coalesce(u.wm, '-infinity')`,
-    [symbols, marks]);
-  const out = groupBySymbol(rows);
+  const out = groupBySymbol(readTrades(sql.tradesFrom, [symbols, marks]));
   for (const [symbol, trades] of out) {
     const wm = states.get(symbol)!.watermark;
     if (wm) out.set(symbol, trades.filter((t) => compareTrades(t, wm) > 0));
@@ -251,36 +327,40 @@ function writeAll(version: number, computationId: unknown, done: readonly Comput
   clearDirty(version, done);
 }
 
-export function compute(
-  allocationVersion: number,
-  symbols: string[] | null,
-  mode: string | null,
-  computationId: unknown,
-): ComputeSummary {
-  const version = Number(allocationVersion);
-  const runMode = (mode ?? 'full') as ComputeMode;
-  if (runMode !== 'full' && runMode !== 'incremental') {
-    throw new Error(`fifo_compute: mode must be 'full' or 'incremental', got ${JSON.stringify(mode)}`);
-  }
-  const method = methodOf(version);
-  const wanted = (symbols ?? allSymbols(version)).slice().sort();
-  lockSymbols(version, wanted);
+interface Totals {
+  outcomes: SymbolOutcome[];
+  readMs: number;
+  allocateMs: number;
+  writeMs: number;
+}
 
+interface Run {
+  version: number;
+  method: Method;
+  computationId: unknown;
+  sql: FactSql;
+  /** Incremental runs only: the symbols continued from their snapshots. */
+  points: Map<string, ResumePoint>;
+}
+
+/** Reads, allocates and writes one batch of whole symbols; nothing of it is kept afterwards. */
+function computeBatch(run: Run, wanted: readonly string[], totals: Totals): void {
+  const { version, method, computationId } = run;
   // Audit position first, trades second: a change committed in between is included in the
   // trades but not in the position, so its dirty marker survives and it is redone (never lost).
   const audit = new Map(query<{ symbol: string; id: string | null }>(
     `SELECT s AS symbol, (SELECT max(a.audit_id) FROM trade_records_audit a WHERE a.symbol = s)::text AS id
        FROM unnest($1::text[]) s`, [wanted]).map((r) => [r.symbol, r.id ?? '0']));
   const t0 = Date.now();
-  const resumable = runMode === 'incremental' ? resumableStates(version, method, wanted) : new Map<string, SymbolState>();
+  const resumable = resumableStates(version, method, run.points, wanted);
   const fresh = wanted.filter((s) => !resumable.has(s));
-  const bySymbol = groupBySymbol(fresh.length > 0 ? readTrades(TRADES_SQL, [fresh]) : []);
+  const bySymbol = groupBySymbol(fresh.length > 0 ? readTrades(run.sql.trades, [fresh]) : []);
   if (resumable.size > 0) {
-    for (const [symbol, trades] of tradesAfterWatermarks(resumable)) bySymbol.set(symbol, trades);
+    for (const [symbol, trades] of tradesAfterWatermarks(run.sql, resumable)) bySymbol.set(symbol, trades);
   }
 
   const t1 = Date.now();
-  const outcomes: SymbolOutcome[] = [];
+  const outcomes = totals.outcomes;
   const done: Computed[] = [];
   for (const symbol of wanted) {
     const trades = bySymbol.get(symbol) ?? [];
@@ -292,6 +372,7 @@ export function compute(
     } catch (e) {
       outcomes.push({ symbol, status: 'failed', trades: trades.length, allocations: 0, unmatched: 0, error: describeError(e) });
     }
+    bySymbol.delete(symbol);
   }
 
   const t2 = Date.now();
@@ -317,7 +398,43 @@ export function compute(
       unmatched: d.result.reviews.length,
     });
   }
-  const t3 = Date.now();
+  totals.readMs += t1 - t0;
+  totals.allocateMs += t2 - t1;
+  totals.writeMs += Date.now() - t2;
+}
+
+/**
+ * Any number of symbols in bounded memory (a PLV8 isolate has 256 MB by default): batches
+ * of whole symbols of about BATCH_TRADES trades each, read, allocated and written one after
+ * the other in this one transaction, so a call holds at most one batch (or its largest symbol).
+ */
+export function compute(
+  allocationVersion: number,
+  symbols: string[] | null,
+  mode: string | null,
+  computationId: unknown,
+): ComputeSummary {
+  const version = Number(allocationVersion);
+  const runMode = (mode ?? 'full') as ComputeMode;
+  if (runMode !== 'full' && runMode !== 'incremental') {
+    throw new Error(`fifo_compute: mode must be 'full' or 'incremental', got ${JSON.stringify(mode)}`);
+  }
+  const method = methodOf(version);
+  const wanted = (symbols ?? allSymbols(version)).slice().sort();
+  lockSymbols(version, wanted);
+
+  const sql = factSql();
+  const points = runMode === 'incremental' ? resumePoints(version, method, wanted) : new Map<string, ResumePoint>();
+  const run: Run = { version, method, computationId, sql, points };
+  const batches = batchSymbols(tradeCounts(sql, wanted, points), BATCH_TRADES);
+  const totals: Totals = { outcomes: [], readMs: 0, allocateMs: 0, writeMs: 0 };
+  batches.forEach((batch, i) => {
+    const trades = batch.reduce((n, b) => n + b.trades, 0);
+    plv8.elog(DEBUG1, `fifo_compute: batch ${i + 1} of ${batches.length}: ${batch.length} symbol(s), ${trades} trade(s)`);
+    computeBatch(run, batch.map((b) => b.symbol), totals);
+  });
+
+  const outcomes = totals.outcomes;
   outcomes.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   let trades = 0, allocations = 0, unmatched = 0, failed = 0;
   for (const o of outcomes) {
@@ -329,6 +446,6 @@ export function compute(
   return {
     allocationVersion: version, mode: runMode, method, symbols: outcomes,
     tradesProcessed: trades, allocationsWritten: allocations, unmatchedCount: unmatched, symbolsFailed: failed,
-    timings: { readMs: t1 - t0, allocateMs: t2 - t1, writeMs: t3 - t2 },
+    timings: { readMs: totals.readMs, allocateMs: totals.allocateMs, writeMs: totals.writeMs },
   };
 }

@@ -29,6 +29,7 @@ declare global {
   // eslint-disable-next-line no-var
   var plv8: Plv8;
   // log levels PLV8 installs as globals
+  var DEBUG1: number;
   var NOTICE: number;
   var WARNING: number;
   var INFO: number;
