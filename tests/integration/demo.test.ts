@@ -70,21 +70,23 @@ describe('fifo demo', () => {
               (SELECT count(*)::int FROM trade_records WHERE order_id LIKE '%-late-fill') AS late,
               (SELECT count(*)::int FROM trade_records_audit WHERE operation = 'UPDATE') AS updates`);
     expect(facts).toEqual({ trades: 3001, late: 1, updates: 1 });
-    const [totals] = await inSchema<{ pnl: string; pnl2: string; unmatched: number; violations: number; resolved: string }>(schema,
-      `SELECT realized_pnl_usd::text AS pnl, round(realized_pnl_usd, 2)::text AS pnl2, unmatched_sells::int AS unmatched,
+    // the demo's symbols all trade against USD: one total, in USD
+    const [totals, ...others] = await inSchema<{ pnl: string; pnl2: string; unmatched: number; violations: number; resolved: string }>(schema,
+      `SELECT quote, realized_pnl_usd::text AS pnl, round(realized_pnl_usd, 2)::text AS pnl2, unmatched_sells::int AS unmatched,
               (SELECT count(*)::int FROM v_allocation_discrepancies) AS violations,
               (SELECT resolution_note FROM manual_review_queue WHERE status = 'resolved') AS resolved
          FROM v_pnl_totals WHERE allocation_version = 1`);
-    expect(totals).toMatchObject({ violations: 0, resolved: 'matched by a later computation' });
-    expect(o).toMatch(new RegExp(`^realized PnL +${totals!.pnl2.replace('.', '\\.')}$`, 'm'));
+    expect(others).toEqual([]);
+    expect(totals).toMatchObject({ quote: 'USD', violations: 0, resolved: 'matched by a later computation' });
+    expect(o).toMatch(new RegExp(`^totals in USD\nrealized PnL +${totals!.pnl2.replace('.', '\\.')}$`, 'm'));
     expect(o).toMatch(new RegExp(`^unmatched sells +${totals!.unmatched} `, 'm'));
     expect(o).toMatch(new RegExp(`warning \\[unmatched_sells_pending\\]: ${totals!.unmatched} unmatched sell\\(s\\) pending review`));
 
     const html = readFileSync(out, 'utf8');
     for (const id of ['chart-cumulative-pnl', 'chart-daily-pnl', 'chart-pnl-by-symbol', 'chart-win-rate', 'chart-daily-fees']) {
-      expect(html).toContain(`<svg id="${id}"`);
+      expect(html).toContain(`<svg id="${id}-USD"`);
     }
-    expect(html).toContain(`<td id="total-pnl" class="kpi" data-value="${totals!.pnl}"`);
+    expect(html).toContain(`<td id="total-pnl-USD" class="kpi" data-value="${totals!.pnl}"`);
     expect(html.match(/<g class="row">/g)).toHaveLength(30);
 
     // a rerun drops and recreates the sandbox: the same ledger and the same report
@@ -134,6 +136,6 @@ describe('fifo demo', () => {
     } finally {
       await c.end();
     }
-    expect(readFileSync(out, 'utf8')).toContain('<svg id="chart-cumulative-pnl"');
+    expect(readFileSync(out, 'utf8')).toContain('<svg id="chart-cumulative-pnl-USD"');
   });
 });

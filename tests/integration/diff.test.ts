@@ -31,7 +31,7 @@ describe('fifo diff', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/version 1 \(fifo\) -> version 2 \(hifo\)/);
-    expect(r.stdout).toMatch(/realized PnL\s+165.00 -> 135.00 \(difference -30.00\)/);
+    expect(r.stdout).toMatch(/^  in USD:\n    realized PnL\s+165.00 -> 135.00 \(difference -30.00\)$/m);
     expect(r.stdout).toMatch(/1 sell\(s\) differ in 1 symbol\(s\)/);
     expect(r.stdout).toMatch(/SOL-USD\s+65.00\s+35.00\s+-30.00\s+30.00\s+0\s+0\s+1/);
     expect(r.stdout).toMatch(/SOL-USD\s+s1\s+2025-01-04T00:00:00.000Z\s+40.00\s+10.00\s+-30.00\s+30.00\s+b0 1\s+b2 1/);
@@ -50,7 +50,8 @@ describe('fifo diff', () => {
     const r = await runFifo(['diff', '--from', '2', '--to', '1', '--json'], env);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: version 1 is behind the ledger \(1 dirty/);
-    expect(JSON.parse(r.stdout).totals).toMatchObject({ from_pnl_usd: '135', to_pnl_usd: '165', pnl_difference_usd: '30' });
+    expect(JSON.parse(r.stdout).totals).toEqual({ sells_differing: 1, symbols_differing: 1, quotes: [expect.objectContaining({
+      quote: 'USD', from_pnl_usd: '135', to_pnl_usd: '165', pnl_difference_usd: '30' })] });
   });
 
   it('rejects bad input with exit 2 naming it', async () => {

@@ -52,9 +52,9 @@ describe('fifo export lots', () => {
     ]);
     expect(rows[3]!.note).toMatch(/^UNMATCHED: no buy in the ledger covers this quantity, cost basis unknown \(review \d+: fifo review show \d+\)$/);
     expect(r.stderr).toMatch(/2025 \(UTC\), version 1 \(fifo\): 4 lot row\(s\)/);
-    expect(r.stderr).toMatch(/short\s+2\s+3399.82\s+3075.00\s+324.82/);
-    expect(r.stderr).toMatch(/long\s+1\s+398.00\s+201.00\s+197.00/);
-    expect(r.stderr).toMatch(/warning: 1 row\(s\) are UNMATCHED sells with an unknown cost basis \(proceeds 6.00\)/);
+    expect(r.stderr).toMatch(/^USD +short\s+2\s+3399.82\s+3075.00\s+324.82$/m);
+    expect(r.stderr).toMatch(/^USD +long\s+1\s+398.00\s+201.00\s+197.00$/m);
+    expect(r.stderr).toMatch(/warning: 1 row\(s\) are UNMATCHED sells with an unknown cost basis \(proceeds 6.00 USD\)/);
   });
 
   it('dates by the given time zone and writes --out atomically; a non-USD quote is flagged', async () => {
@@ -69,6 +69,10 @@ describe('fifo export lots', () => {
       ['eth-s1', '12/31/2024', ''],
     ]);
     expect(r.stderr).toMatch(/warning: SOL-BTC: amounts are in the quote currency, not USD/);
+    // totals per quote currency: the BTC sale is not added to the USD one
+    expect(r.stdout).toMatch(/^BTC +unknown +1 +0\.00 *$/m);
+    expect(r.stdout).toMatch(/^USD +short +1 +3300\.32 +3000\.00 +300\.32$/m);
+    expect(r.stderr).toMatch(/warning: 1 row\(s\) are UNMATCHED sells with an unknown cost basis \(proceeds 0\.00 BTC\)/);
   });
 
   it('refuses a stale version (exit 1) unless --allow-stale; bad input exits 2 and writes no file', async () => {

@@ -73,9 +73,9 @@ describe('fifo report', () => {
       ['symbol', 'day', 'source', 'trigger'].map((by) => json(['--by', by])));
     const d = bySymbol;
     expect(d).toMatchObject({ version: 1, method: 'fifo', by: 'symbol', from: null, to: null, dirty_symbols: 0 });
-    expect(d.totals).toEqual(TOTALS);
-    expect(d.rows.map((r: any) => [r.key, r.realized_pnl_usd, r.unmatched_size])).toEqual([
-      ['BTC-USD', '0', '0.5'], ['ETH-USD', '395.6', '1'], ['SOL-USD', '-21.98', '0']]);
+    expect(d.totals).toEqual([{ quote: 'USD', ...TOTALS }]);
+    expect(d.rows.map((r: any) => [r.key, r.quote, r.realized_pnl_usd, r.unmatched_size])).toEqual([
+      ['BTC-USD', 'USD', '0', '0.5'], ['ETH-USD', 'USD', '395.6', '1'], ['SOL-USD', 'USD', '-21.98', '0']]);
     expect(d.unmatched.map((u: any) => [u.sell_order_id, u.unmatched_size, u.unmatched_proceeds_usd, u.review_status]))
       .toEqual([['s4', '0.5', '24975', 'pending'], ['s3', '1', '1198.8', 'pending']]);
 
@@ -86,7 +86,7 @@ describe('fifo report', () => {
       ['grid, "v2"', 2, '334.46'], ['scalper', 1, '39.16'], [null, 1, '0']]);
     expect(byTrigger.rows.map((r: any) => [r.key, r.sells, r.winning_sells, r.realized_pnl_usd])).toEqual([
       ['stop_loss', 1, 0, '-61.14'], ['take_profit', 2, 2, '434.76'], [null, 1, 0, '0']]);
-    for (const r of [byDay, bySource, byTrigger]) expect(r.totals).toEqual(TOTALS);
+    for (const r of [byDay, bySource, byTrigger]) expect(r.totals).toEqual([{ quote: 'USD', ...TOTALS }]);
 
     // SQL users read the same numbers from the views
     const cases: Array<[any, string, string]> = [
@@ -97,13 +97,14 @@ describe('fifo report', () => {
     ];
     for (const [report, view, key] of cases) {
       // v_daily_pnl has no losing_sells; it has the running total
-      const cols = report.by === 'day' ? [...SHARED.filter((c) => c !== 'losing_sells'), 'cumulative_pnl_usd'] : SHARED;
-      const fromView = await t.query(`SELECT ${key} AS key, * FROM ${view} WHERE allocation_version = 1 ORDER BY ${key} COLLATE "C" NULLS LAST`);
+      const cols = ['quote', ...(report.by === 'day' ? [...SHARED.filter((c) => c !== 'losing_sells'), 'cumulative_pnl_usd'] : SHARED)];
+      const fromView = await t.query(`SELECT ${key} AS key, * FROM ${view} WHERE allocation_version = 1
+                                       ORDER BY quote COLLATE "C", ${key} COLLATE "C" NULLS LAST`);
       expect({ view, rows: report.rows.map(pick(['key', ...cols])) }).toEqual({ view, rows: fromView.map(pick(['key', ...cols])) });
     }
-    const [totals] = await t.query('SELECT * FROM v_pnl_totals WHERE allocation_version = 1');
-    expect(pick([...SHARED, 'win_rate_pct', 'unmatched_proceeds_usd'])(totals!)).toEqual(
-      pick([...SHARED, 'win_rate_pct', 'unmatched_proceeds_usd'])(TOTALS));
+    const totals = await t.query('SELECT * FROM v_pnl_totals WHERE allocation_version = 1');
+    expect(totals.map(pick(['quote', ...SHARED, 'win_rate_pct', 'unmatched_proceeds_usd']))).toEqual(
+      [pick(['quote', ...SHARED, 'win_rate_pct', 'unmatched_proceeds_usd'])({ quote: 'USD', ...TOTALS })]);
   });
 
   it('filters by UTC day (a date --to covers that whole day) or by instant (inclusive)', async () => {
@@ -113,28 +114,29 @@ describe('fifo report', () => {
       json(['--from', '2025-09-03T10:00:01Z', '--by', 'day']),
       json(['--from', '2030-01-01']),
     ]);
-    expect(oneDay.totals).toMatchObject({ sells: 2, realized_pnl_usd: '334.46', unmatched_sells: 1, unmatched_proceeds_usd: '1198.8' });
+    expect(oneDay.totals).toHaveLength(1);
+    expect(oneDay.totals[0]).toMatchObject({ quote: 'USD', sells: 2, realized_pnl_usd: '334.46', unmatched_sells: 1, unmatched_proceeds_usd: '1198.8' });
     expect(oneDay).toMatchObject({ from: '2025-09-03', to: '2025-09-03' });
     expect(oneDay.unmatched.map((u: any) => u.sell_order_id)).toEqual(['s3']);
-    expect(upTo.totals).toMatchObject({ sells: 2, realized_pnl_usd: '-21.98', winning_sells: 1, losing_sells: 1, win_rate_pct: '50.0' });
+    expect(upTo.totals[0]).toMatchObject({ sells: 2, realized_pnl_usd: '-21.98', winning_sells: 1, losing_sells: 1, win_rate_pct: '50.0' });
     expect(from.rows.map((r: any) => [r.key, r.cumulative_pnl_usd])).toEqual([['2025-09-03', '395.6'], ['2025-09-04', '395.6']]);
-    expect(none.totals).toMatchObject({ sells: 0, realized_pnl_usd: '0', win_rate_pct: null, first_sell_time: null });
+    expect(none.totals).toEqual([]); // no sells: no quote currency, no total
     expect(none.rows).toEqual([]);
   });
 
   it('prints a table with totals, the breakdown and the unmatched sells', async () => {
     const r = await runFifo(['report', '--by', 'trigger'], env());
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^realized PnL +373\.62$/m);
+    expect(r.stdout).toMatch(/^totals in USD\nrealized PnL +373\.62$/m);
     expect(r.stdout).toMatch(/^win rate +66\.7 %/m);
     expect(r.stdout).toMatch(/^fees paid +32\.58$/m);
     expect(r.stdout).toMatch(/^unmatched sells +2 +\(proceeds 26173\.80 with no cost basis\)$/m);
-    expect(r.stdout).toMatch(/^take_profit +2 +2 +0 +100\.0 +2837\.16 +2402\.40 +434\.76 /m);
-    expect(r.stdout).toMatch(/^\(none\) +1 /m);
+    expect(r.stdout).toMatch(/^take_profit +USD +2 +2 +0 +100\.0 +2837\.16 +2402\.40 +434\.76 /m);
+    expect(r.stdout).toMatch(/^\(none\) +USD +1 /m);
     expect(r.stdout).toMatch(/^BTC-USD +s4 +2025-09-04T00:00:00Z +0\.5 +0\.5 +24975\.00 +pending$/m);
   });
 
-  it('writes RFC 4180 CSV: CRLF, quoted fields, one total row, exact values', async () => {
+  it('writes CSV: LF lines, quoted fields, one total row per quote currency, exact values', async () => {
     const out = join(dir, 'by-source.csv');
     const [r, s] = await Promise.all([
       runFifo(['report', '--by', 'source', '--format', 'csv', '--out', out], env()),
@@ -143,17 +145,17 @@ describe('fifo report', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(out);
     const csv = readFileSync(out, 'utf8');
-    const lines = csv.split('\r\n');
+    const lines = csv.split('\n');
     expect(lines.at(-1)).toBe('');
-    expect(csv.replaceAll('\r\n', '')).not.toMatch(/\n/);
-    expect(lines[0]).toBe('row_type,source,sells,winning_sells,losing_sells,matched_sells,win_rate_pct,proceeds_usd,cost_basis_usd,' +
+    expect(csv).not.toMatch(/\r/);
+    expect(lines[0]).toBe('row_type,source,quote,sells,winning_sells,losing_sells,matched_sells,win_rate_pct,proceeds_usd,cost_basis_usd,' +
       'realized_pnl_usd,fees_usd,unmatched_sells,unmatched_proceeds_usd,first_sell_time,last_sell_time,unmatched_size');
-    expect(lines[1]).toBe('group,"grid, ""v2""",2,1,1,2,50.0,2937.06,2602.6,334.46,6.74,1,1198.8,2025-09-03T10:00:00Z,2025-09-03T12:00:00Z,1');
-    expect(lines[3]).toBe('group,,1,0,0,0,,0,0,0,25,1,24975,2025-09-04T00:00:00Z,2025-09-04T00:00:00Z,0.5');
-    expect(lines[4]).toBe('total,,4,2,1,3,66.7,3376.62,3003.0,373.62,32.58,2,26173.8,2025-09-02T10:00:00Z,2025-09-04T00:00:00Z,');
+    expect(lines[1]).toBe('group,"grid, ""v2""",USD,2,1,1,2,50.0,2937.06,2602.6,334.46,6.74,1,1198.8,2025-09-03T10:00:00Z,2025-09-03T12:00:00Z,1');
+    expect(lines[3]).toBe('group,,USD,1,0,0,0,,0,0,0,25,1,24975,2025-09-04T00:00:00Z,2025-09-04T00:00:00Z,0.5');
+    expect(lines[4]).toBe('total,,USD,4,2,1,3,66.7,3376.62,3003.0,373.62,32.58,2,26173.8,2025-09-02T10:00:00Z,2025-09-04T00:00:00Z,');
     expect(lines).toHaveLength(6);
     // stdout when no --out
-    expect(s.stdout.split('\r\n')[0]).toMatch(/^row_type,day,.*,cumulative_pnl_usd$/);
+    expect(s.stdout.split('\n')[0]).toMatch(/^row_type,day,quote,.*,cumulative_pnl_usd$/);
   });
 
   it('writes one self-contained HTML file with the charts and totals', async () => {
@@ -163,9 +165,10 @@ describe('fifo report', () => {
     expect(r.stdout.trim()).toBe(out);
     const html = readFileSync(out, 'utf8');
     for (const id of ['chart-cumulative-pnl', 'chart-daily-pnl', 'chart-pnl-by-symbol', 'chart-win-rate', 'chart-daily-fees']) {
-      expect(html).toContain(`<svg id="${id}"`);
+      expect(html).toContain(`<svg id="${id}-USD"`);
     }
-    expect(html).toMatch(/<td id="total-pnl" class="kpi" data-value="373\.62"/);
+    expect(html).toMatch(/<td id="total-pnl-USD" class="kpi" data-value="373\.62"/);
+    expect(html).toMatch(/<tr class="total" data-quote="USD"/);
     expect(html).toMatch(/id="unmatched-sells" data-count="2"/);
     expect(html).toContain('>grid, &quot;v2&quot;</td>'); // user text is escaped
     expect(html).not.toContain('grid, "v2"');
@@ -185,7 +188,7 @@ describe('fifo report', () => {
   it('rejects bad input with exit 2 naming it, writing nothing', async () => {
     const out = join(dir, 'never.html');
     const cases = [
-      [['--from', '2025-13-01'], /--from must be an ISO date or time .* got "2025-13-01"/],
+      [['--from', '2025-13-01'], /--from .*"2025-13-01"/],
       [['--from', '2025-09-03', '--to', '2025-09-02'], /--to 2025-09-02 is before --from 2025-09-03/],
       [['--by', 'week'], /--by must be one of symbol, day, source, trigger, got "week"/],
       [['--format', 'pdf'], /--format must be one of table, csv, json, html, got "pdf"/],
@@ -236,10 +239,10 @@ describe('the HTML report in headless Chromium', () => {
     expect(statSync(png).size).toBeGreaterThan(30_000); // a blank page compresses to a few kB
 
     const dom = chromium(bin, join(dir, 'chrome-2'), ['--dump-dom', `file://${html}`]);
-    expect(dom).toMatch(/<td id="total-pnl"[^>]*data-value="373\.62"[^>]*>.*?373\.62<\/div>/s);
-    expect(dom).toMatch(/<td id="total-win-rate"[^>]*>.*?66\.7 %/s);
-    expect(dom).toMatch(/<td id="total-fees"[^>]*>.*?32\.58/s);
-    const svg = (id: string) => new RegExp(`<svg id="${id}"[\\s\\S]*?</svg>`).exec(dom)?.[0] ?? '';
+    expect(dom).toMatch(/<td id="total-pnl-USD"[^>]*data-value="373\.62"[^>]*>.*?373\.62<\/div>/s);
+    expect(dom).toMatch(/<td id="total-win-rate-USD"[^>]*>.*?66\.7 %/s);
+    expect(dom).toMatch(/<td id="total-fees-USD"[^>]*>.*?32\.58/s);
+    const svg = (id: string) => new RegExp(`<svg id="${id}-USD"[\\s\\S]*?</svg>`).exec(dom)?.[0] ?? '';
     expect(svg('chart-cumulative-pnl')).toMatch(/<path class="line" d="M[\d.]+,[\d.]+ L[\d.]+,[\d.]+ L[\d.]+,[\d.]+"/);
     expect(svg('chart-cumulative-pnl')).toContain('2025-09-04: 373.62');
     expect(svg('chart-daily-pnl').match(/<rect class="bar pos"/g)).toHaveLength(2); // 09-02, 09-03; 09-04 is 0

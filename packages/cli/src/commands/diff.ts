@@ -74,15 +74,22 @@ export async function diffCommand(args: readonly string[]): Promise<number> {
         WHERE $3::text[] IS NULL OR symbol = ANY ($3::text[])
         ORDER BY abs(pnl_difference_usd) DESC, abs(cost_basis_difference_usd) DESC, sells_differing DESC, symbol COLLATE "C"`,
       [from, to, symbols]);
-    const { rows: [totals] } = await client.query(
-      `SELECT sum(from_pnl_usd) AS from_pnl_usd, sum(to_pnl_usd) AS to_pnl_usd,
+    // per quote currency (the part of the symbol after the dash): USD is never added to BTC
+    const { rows: quotes } = await client.query(
+      `SELECT split_part(symbol, '-', 2) AS quote,
+              sum(from_pnl_usd) AS from_pnl_usd, sum(to_pnl_usd) AS to_pnl_usd,
               coalesce(sum(to_pnl_usd), 0) - coalesce(sum(from_pnl_usd), 0) AS pnl_difference_usd,
               sum(from_cost_basis_usd) AS from_cost_basis_usd, sum(to_cost_basis_usd) AS to_cost_basis_usd,
-              sum(from_unmatched_size) AS from_unmatched_size, sum(to_unmatched_size) AS to_unmatched_size,
               coalesce(sum(sells_differing), 0) AS sells_differing,
               count(*) FILTER (WHERE sells_differing > 0 OR pnl_difference_usd <> 0) AS symbols_differing
-         FROM fifo_diff_by_symbol($1, $2) WHERE $3::text[] IS NULL OR symbol = ANY ($3::text[])`,
+         FROM fifo_diff_by_symbol($1, $2) WHERE $3::text[] IS NULL OR symbol = ANY ($3::text[])
+        GROUP BY 1 ORDER BY split_part(symbol, '-', 2) COLLATE "C"`,
       [from, to, symbols]);
+    const totals = {
+      sells_differing: quotes.reduce((n, q) => n + Number(q.sells_differing), 0),
+      symbols_differing: quotes.reduce((n, q) => n + Number(q.symbols_differing), 0),
+      quotes,
+    };
     const { rows: bySell } = await client.query(
       `SELECT * FROM fifo_diff_by_sell($1, $2)
         WHERE $3::text[] IS NULL OR symbol = ANY ($3::text[])
@@ -94,14 +101,16 @@ export async function diffCommand(args: readonly string[]): Promise<number> {
       console.log(JSON.stringify({ from: head(vf), to: head(vt), totals, symbols: bySymbol, sells: bySell }));
       return EXIT_OK;
     }
-    const t = totals!;
+    const t = totals;
     console.log(`version ${from} (${vf.method}) -> version ${to} (${vt.method})${symbols ? ` for ${symbols.join(', ')}` : ''}`);
     const c = (x: unknown) => roundDecimal((x as string | null) ?? '0');
-    console.log(`  realized PnL  ${c(t.from_pnl_usd)} -> ${c(t.to_pnl_usd)} (difference ${c(t.pnl_difference_usd)})`);
-    console.log(`  cost basis    ${c(t.from_cost_basis_usd)} -> ${c(t.to_cost_basis_usd)}`);
-    console.log(`  unmatched     ${t.from_unmatched_size ?? 0} -> ${t.to_unmatched_size ?? 0}`);
+    for (const q of quotes) {
+      console.log(`  in ${q.quote}:`);
+      console.log(`    realized PnL  ${c(q.from_pnl_usd)} -> ${c(q.to_pnl_usd)} (difference ${c(q.pnl_difference_usd)})`);
+      console.log(`    cost basis    ${c(q.from_cost_basis_usd)} -> ${c(q.to_cost_basis_usd)}`);
+    }
     console.log(`  ${t.sells_differing} sell(s) differ in ${t.symbols_differing} symbol(s)`);
-    if (Number(t.sells_differing) === 0 && Number(t.symbols_differing) === 0) return EXIT_OK;
+    if (t.sells_differing === 0 && t.symbols_differing === 0) return EXIT_OK;
     console.log('\nper symbol (largest PnL difference first):');
     const money = (r: Record<string, unknown>, keys: string[]) =>
       ({ ...r, ...Object.fromEntries(keys.map((k) => [k, roundDecimal(r[k] as string | null)])) });
@@ -116,7 +125,7 @@ export async function diffCommand(args: readonly string[]): Promise<number> {
     };
     console.log(table(bySell.map((r) => ({ ...money(r, symbolMoney), from_lots: lots(r.from_lots), to_lots: lots(r.to_lots) })),
       ['symbol', 'sell_order_id', 'sell_time', 'from_pnl_usd', 'to_pnl_usd', 'pnl_difference_usd', 'cost_basis_difference_usd', 'from_lots', 'to_lots']));
-    console.log('(amounts rounded to cents here; --json has them exact)');
+    console.log('(amounts in the quote currency of each symbol; rounded to cents here; --json has them exact)');
     return EXIT_OK;
   } finally {
     await client.end();

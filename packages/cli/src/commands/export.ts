@@ -4,7 +4,7 @@ import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
-import { toCsv } from '../ledger-io/csv.ts';
+import { toCsv } from '../format/csv-write.ts';
 import { FORM_8949_COLUMNS, taxLots } from '../ledger-io/form8949.ts';
 import { allocationVersion } from './args.ts';
 import { versionInfo } from './diff.ts';
@@ -68,9 +68,10 @@ export async function exportCommand(args: readonly string[]): Promise<number> {
     const say = values.out !== undefined ? console.log : console.error;
     say(`${year} (${tz}), version ${version} (${v.method}): ${rows.length} lot row(s)${values.out !== undefined ? ` written to ${values.out}` : ''}`);
     if (totals.length > 0) say(table(totals as unknown as Record<string, unknown>[]));
-    const unknown = totals.find((t) => t.term === 'unknown');
-    if (unknown) {
-      console.error(`fifo: warning: ${unknown.rows} row(s) are UNMATCHED sells with an unknown cost basis (proceeds ${unknown.proceeds}); ` +
+    const unknown = totals.filter((t) => t.term === 'unknown');
+    if (unknown.length > 0) {
+      const n = unknown.reduce((k, t) => k + Number(t.rows), 0);
+      console.error(`fifo: warning: ${n} row(s) are UNMATCHED sells with an unknown cost basis (proceeds ${unknown.map((t) => `${t.proceeds} ${t.quote}`).join(', ')}); ` +
         'resolve them (fifo review list --type unmatched_sell) before filing');
     }
     const foreign = new Set(rows.filter((r) => r.note.includes('not USD')).map((r) => r.symbol));

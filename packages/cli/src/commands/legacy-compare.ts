@@ -3,7 +3,7 @@ import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
-import { toCsv } from '../ledger-io/csv.ts';
+import { toCsv } from '../format/csv-write.ts';
 import { roundDecimal } from '../ledger-io/values.ts';
 import { allocationVersion, positiveInt } from './args.ts';
 import { versionInfo, warnIfStale } from './diff.ts';
@@ -73,15 +73,22 @@ export async function legacyCompareCommand(args: readonly string[]): Promise<num
       process.stdout.write(toCsv(sells, SELL_COLUMNS));
       return EXIT_OK;
     }
-    const { rows: [totals] } = await client.query(
-      `SELECT count(*) AS sells, sum(legacy_pnl_usd) AS legacy_pnl_usd, sum(new_pnl_usd) AS new_pnl_usd,
-              coalesce(sum(new_pnl_usd), 0) - coalesce(sum(legacy_pnl_usd), 0) AS pnl_difference_usd,
-              sum(discrepancy_usd) AS gross_discrepancy_usd,
+    // counts over every sell; amounts per quote currency (the part of the symbol after the dash)
+    const { rows: [counts] } = await client.query(
+      `SELECT count(*) AS sells,
               count(*) FILTER (WHERE verdict NOT IN ('same', 'rounding')) AS sells_differing,
               count(*) FILTER (WHERE parent_differs) AS parents_differing,
               (SELECT jsonb_object_agg(verdict, n) FROM (SELECT verdict, count(*) AS n FROM v_legacy_comparison
                                                           WHERE ${where} GROUP BY verdict) c) AS verdicts
          FROM v_legacy_comparison WHERE ${where}`, [version, symbols]);
+    const { rows: quotes } = await client.query(
+      `SELECT split_part(symbol, '-', 2) AS quote, count(*) AS sells,
+              sum(legacy_pnl_usd) AS legacy_pnl_usd, sum(new_pnl_usd) AS new_pnl_usd,
+              coalesce(sum(new_pnl_usd), 0) - coalesce(sum(legacy_pnl_usd), 0) AS pnl_difference_usd,
+              sum(discrepancy_usd) AS gross_discrepancy_usd
+         FROM v_legacy_comparison WHERE ${where}
+        GROUP BY 1 ORDER BY split_part(symbol, '-', 2) COLLATE "C"`, [version, symbols]);
+    const totals = { ...counts!, quotes };
     const { rows: bySymbol } = await client.query(
       `SELECT symbol, sells, legacy_pnl_usd, new_pnl_usd, pnl_difference_usd, gross_discrepancy_usd, worst_discrepancy_usd,
               sells_differing, sells_off_10x_or_more, sign_flips, parents_differing, unmatched_now, not_computed
@@ -93,14 +100,16 @@ export async function legacyCompareCommand(args: readonly string[]): Promise<num
       console.log(JSON.stringify({ version: v.allocation_version, method: v.method, totals, symbols: bySymbol, sells }));
       return EXIT_OK;
     }
-    const tt = totals!;
+    const tt = totals;
     const verdicts = (tt.verdicts ?? {}) as Record<string, string>;
     const count = (k: string) => Number(verdicts[k] ?? 0);
     console.log(`legacy stored PnL vs version ${version} (${v.method}) over ${tt.sells} adopted sell(s)`);
     const c = (x: unknown) => roundDecimal(x as string | null);
     const money = (r: Record<string, unknown>) =>
       Object.fromEntries(Object.entries(r).map(([k, x]) => [k, k.endsWith('_usd') ? c(x) : x]));
-    console.log(`  legacy PnL ${c(tt.legacy_pnl_usd) ?? 'none'}, new PnL ${c(tt.new_pnl_usd ?? '0')} (difference ${c(tt.pnl_difference_usd)}); gross discrepancy ${c(tt.gross_discrepancy_usd)}`);
+    for (const q of quotes) {
+      console.log(`  in ${q.quote}: legacy PnL ${c(q.legacy_pnl_usd) ?? 'none'}, new PnL ${c(q.new_pnl_usd ?? '0')} (difference ${c(q.pnl_difference_usd)}); gross discrepancy ${c(q.gross_discrepancy_usd)}`);
+    }
     console.log(`  ${tt.sells_differing} sell(s) differ: ${count('factor_10x_or_more')} off by 10x or more, ${count('sign_flip')} sign flip(s), ` +
       `${count('different')} otherwise different, ${count('partly_unmatched')} partly unmatched, ${count('unmatched_now')} unmatched now, ` +
       `${count('legacy_missing')} without legacy PnL, ${count('not_computed')} not computed; ${tt.parents_differing} not matched to their legacy parent_id`);
@@ -109,7 +118,7 @@ export async function legacyCompareCommand(args: readonly string[]): Promise<num
     console.log(`\nper sell (${sort === 'factor' ? 'largest error factor' : 'largest discrepancy'} first${limit !== null ? `, at most ${limit}; --limit N, --format csv for all` : ''}):`);
     console.log(table(sells.map((s) => ({ ...money(s), new_buy_order_ids: (s.new_buy_order_ids as string[] | null)?.join(' ') ?? '' })), [
       'symbol', 'sell_order_id', 'sell_time', 'verdict', 'legacy_pnl_usd', 'new_pnl_usd', 'discrepancy_usd', 'error_factor', 'legacy_parent_id', 'new_buy_order_ids']));
-    console.log('(amounts rounded to cents here; --json and --format csv have them exact)');
+    console.log('(amounts in the quote currency of each symbol, totals per quote currency; rounded to cents here; --json and --format csv have them exact)');
     return EXIT_OK;
   } finally {
     await client.end();

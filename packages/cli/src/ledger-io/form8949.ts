@@ -33,7 +33,9 @@ export interface LotRow {
   note: string;
 }
 
+/** Totals of one term in one quote currency (amounts are never added across currencies). */
 export interface TermTotals {
+  quote: string;
   term: string;
   rows: string;
   proceeds: string;
@@ -41,7 +43,7 @@ export interface TermTotals {
   gain_or_loss: string | null;
 }
 
-/** The lots sold in `year` (sell date in `tz`), in sell order. Reads v_tax_lots. */
+/** The lots sold in `year` (sell date in `tz`), in sell order, and totals per quote currency and term. Reads v_tax_lots. */
 export async function taxLots(client: pg.Client, version: number, year: number, tz: string): Promise<{ rows: LotRow[]; totals: TermTotals[] }> {
   const lots = `
     SELECT l.*,
@@ -77,12 +79,13 @@ export async function taxLots(client: pg.Client, version: number, year: number, 
        FROM (${lots}) l
       ORDER BY l.sell_time, l.sell_order_id COLLATE "C", l.allocation_seq`, [version, year, tz]);
   const { rows: totals } = await client.query<TermTotals>(
-    `SELECT x.lot_term AS term, count(*)::text AS rows, sum(x.proceeds_cents)::text AS proceeds,
+    `SELECT x.quote_currency AS quote, x.lot_term AS term, count(*)::text AS rows, sum(x.proceeds_cents)::text AS proceeds,
             sum(x.cost_cents)::text AS cost_basis, sum(x.proceeds_cents - x.cost_cents)::text AS gain_or_loss
-       FROM (SELECT l.proceeds_cents, l.cost_cents,
+       FROM (SELECT l.quote_currency, l.proceeds_cents, l.cost_cents,
                     CASE WHEN l.buy_order_id IS NULL THEN 'unknown'
                          WHEN l.sold > (l.acquired + interval '1 year')::date THEN 'long' ELSE 'short' END AS lot_term
                FROM (${lots}) l) x
-      GROUP BY x.lot_term ORDER BY CASE x.lot_term WHEN 'short' THEN 0 WHEN 'long' THEN 1 ELSE 2 END`, [version, year, tz]);
+      GROUP BY x.quote_currency, x.lot_term
+      ORDER BY x.quote_currency COLLATE "C", CASE x.lot_term WHEN 'short' THEN 0 WHEN 'long' THEN 1 ELSE 2 END`, [version, year, tz]);
   return { rows, totals };
 }

@@ -1,10 +1,11 @@
 /**
  * The report as one self-contained HTML file for the daily mail: no script, no network, no
  * web font; table layout with inline styles (what mail clients keep) and inline SVG charts.
- * Every figure carries its exact decimal value in a data-value attribute.
+ * Every figure carries its exact decimal value in a data-value attribute. Key figures and
+ * charts come one set per quote currency (ids suffixed with the quote): nothing adds USD to BTC.
  */
 import { money, signOf } from './decimal.ts';
-import type { BreakdownRow, ReportData } from './query.ts';
+import { unmatchedSellCount, type BreakdownRow, type QuoteTotals, type ReportData } from './query.ts';
 import { COLORS, cumulativeChart, dailyBarChart, esc, shareBar, symbolBarChart } from './svg.ts';
 import { keyLabel, rangeText } from './text.ts';
 
@@ -32,6 +33,7 @@ function section(title: string, note: string, body: string, id?: string): string
 
 function breakdownTable(d: ReportData): string {
   const cols: Array<[string, (r: BreakdownRow) => string, string?]> = [
+    ['quote', (r) => r.quote, 'text'],
     ['sells', (r) => int(r.sells)],
     ['win %', (r) => r.win_rate_pct ?? '–'],
     ['proceeds', (r) => money(r.proceeds_usd)],
@@ -41,24 +43,26 @@ function breakdownTable(d: ReportData): string {
     ['fees', (r) => money(r.fees_usd)],
     ['unmatched', (r) => (r.unmatched_sells ? int(r.unmatched_sells) : '')],
   ];
-  const head = `<tr><th style="${TH};text-align:left">${esc(d.by)}</th>${cols.map(([c]) => `<th style="${TH}">${esc(c)}</th>`).join('')}</tr>`;
+  const head = `<tr><th style="${TH};text-align:left">${esc(d.by)}</th>${cols.map(([c, , kind]) => `<th style="${TH}${kind === 'text' ? ';text-align:left' : ''}">${esc(c)}</th>`).join('')}</tr>`;
   const cell = (r: BreakdownRow, [, get, kind]: (typeof cols)[number]) => {
     const color = kind === 'pnl' ? pnlColor(r.realized_pnl_usd) : kind === 'cum' ? pnlColor(r.cumulative_pnl_usd) : COLORS.text;
     const exact = kind === 'pnl' ? ` data-value="${esc(r.realized_pnl_usd)}"` : '';
-    return `<td style="${TD};color:${color}"${exact}>${esc(get(r))}</td>`;
+    return `<td style="${TD};color:${color}${kind === 'text' ? ';text-align:left' : ''}"${exact}>${esc(get(r))}</td>`;
   };
-  const body = d.rows.map((r) => `<tr class="group"><td style="${TD};text-align:left">${esc(keyLabel(r.key))}</td>${cols.map((c) => cell(r, c)).join('')}</tr>`).join('');
-  const t = d.totals;
-  const total = `<tr class="total" style="font-weight:600"><td style="${TD};text-align:left">total</td>` +
+  const body = d.rows.map((r) => `<tr class="group" data-quote="${esc(r.quote)}"><td style="${TD};text-align:left">${esc(keyLabel(r.key))}</td>${cols.map((c) => cell(r, c)).join('')}</tr>`).join('');
+  // one total row per quote currency
+  const total = d.totals.map((t) => `<tr class="total" data-quote="${esc(t.quote)}" style="font-weight:600"><td style="${TD};text-align:left">total</td>` +
+    `<td style="${TD};text-align:left">${esc(t.quote)}</td>` +
     `<td style="${TD}">${int(t.sells)}</td><td style="${TD}">${t.win_rate_pct ?? '–'}</td><td style="${TD}">${money(t.proceeds_usd)}</td>` +
     `<td style="${TD}">${money(t.cost_basis_usd)}</td><td style="${TD};color:${pnlColor(t.realized_pnl_usd)}" data-value="${esc(t.realized_pnl_usd)}">${money(t.realized_pnl_usd)}</td>` +
-    `${d.by === 'day' ? `<td style="${TD}"></td>` : ''}<td style="${TD}">${money(t.fees_usd)}</td><td style="${TD}">${t.unmatched_sells ? int(t.unmatched_sells) : ''}</td></tr>`;
+    `${d.by === 'day' ? `<td style="${TD}"></td>` : ''}<td style="${TD}">${money(t.fees_usd)}</td><td style="${TD}">${t.unmatched_sells ? int(t.unmatched_sells) : ''}</td></tr>`).join('');
   return `<table id="breakdown" role="table" cellspacing="0" cellpadding="0" style="border-collapse:collapse;width:100%;font-size:13px;color:${COLORS.text}">` +
     `${head}${body}${total}</table>`;
 }
 
 function unmatchedTable(d: ReportData): string {
-  if (d.totals.unmatched_sells === 0) {
+  const count = unmatchedSellCount(d);
+  if (count === 0) {
     return `<p id="unmatched-sells" data-count="0" style="margin:0;color:${COLORS.pos};font-size:13px">None: every sell in this range is matched to buys.</p>`;
   }
   const head = ['symbol', 'sell order', 'sell time (UTC)', 'unmatched size', 'of sell size', 'proceeds', 'review']
@@ -68,61 +72,73 @@ function unmatchedTable(d: ReportData): string {
     `<td style="${TD}">${esc(u.unmatched_size)}</td><td style="${TD}">${esc(u.sell_size ?? '')}</td>` +
     `<td style="${TD}" data-value="${esc(u.unmatched_proceeds_usd)}">${money(u.unmatched_proceeds_usd)}</td>` +
     `<td style="${TD};text-align:left;color:${u.review_status === 'pending' ? COLORS.warn : COLORS.muted}">${esc(u.review_status)}</td></tr>`).join('');
-  const more = d.unmatched.length < d.totals.unmatched_sells
-    ? `<p style="${NOTE};margin-top:8px">Newest ${d.unmatched.length} of ${int(d.totals.unmatched_sells)}; all of them: <code>fifo review list</code> or <code>SELECT * FROM v_unmatched_sells</code>.</p>` : '';
-  return `<table id="unmatched-sells" data-count="${d.totals.unmatched_sells}" cellspacing="0" cellpadding="0" style="border-collapse:collapse;width:100%;font-size:13px;color:${COLORS.text}">` +
+  const more = d.unmatched.length < count
+    ? `<p style="${NOTE};margin-top:8px">Newest ${d.unmatched.length} of ${int(count)}; all of them: <code>fifo review list</code> or <code>SELECT * FROM v_unmatched_sells</code>.</p>` : '';
+  return `<table id="unmatched-sells" data-count="${count}" cellspacing="0" cellpadding="0" style="border-collapse:collapse;width:100%;font-size:13px;color:${COLORS.text}">` +
     `<tr>${head}</tr>${rows}</table>${more}`;
 }
 
-export function renderHtml(d: ReportData): string {
-  const t = d.totals;
-  const daily = d.daily ?? [];
-  const symbols = d.symbols ?? [];
-  const title = `PnL report — allocation version ${d.version} (${d.method})`;
-  const dirty = d.dirty_symbols > 0
-    ? `<div id="stale-warning" style="${CARD};background:#fff8c5;border-color:#d4a72c;color:${COLORS.text};font-size:13px">` +
-      `${int(d.dirty_symbols)} symbol(s) changed since the last computation: these figures may lag the ledger until <code>fifo compute</code> runs.</div>` : '';
+/** The key figures and charts of one quote currency; element ids end in `-<quote>`. */
+function quoteSection(d: ReportData, t: QuoteTotals): string {
+  const q = t.quote;
+  const id = (name: string) => `${name}-${q}`;
+  const daily = (d.daily ?? []).filter((r) => r.quote === q);
+  const symbols = (d.symbols ?? []).filter((r) => r.quote === q);
   const breakeven = t.matched_sells - t.winning_sells - t.losing_sells;
   const fullyUnmatched = t.sells - t.matched_sells;
-  const kpis = `<table id="totals" cellspacing="8" cellpadding="0" style="width:100%;border-collapse:separate;margin:0 0 8px 0"><tr>` +
-    kpi('total-pnl', 'Realized PnL', money(t.realized_pnl_usd), t.realized_pnl_usd, pnlColor(t.realized_pnl_usd), `${int(t.sells)} sells`) +
-    kpi('total-win-rate', 'Win rate', t.win_rate_pct === null ? 'n/a' : `${t.win_rate_pct} %`, t.win_rate_pct, COLORS.text,
+  const kpis = `<table id="${esc(id('totals'))}" class="totals" data-quote="${esc(q)}" cellspacing="8" cellpadding="0" style="width:100%;border-collapse:separate;margin:0 0 8px 0"><tr>` +
+    kpi(id('total-pnl'), `Realized PnL (${q})`, money(t.realized_pnl_usd), t.realized_pnl_usd, pnlColor(t.realized_pnl_usd), `${int(t.sells)} sells`) +
+    kpi(id('total-win-rate'), 'Win rate', t.win_rate_pct === null ? 'n/a' : `${t.win_rate_pct} %`, t.win_rate_pct, COLORS.text,
       `${int(t.winning_sells)} won · ${int(t.losing_sells)} lost`) +
-    kpi('total-fees', 'Fees paid', money(t.fees_usd), t.fees_usd, COLORS.fee, 'sell fees and the buy fee shares used') +
-    kpi('total-unmatched', 'Unmatched sells', int(t.unmatched_sells), t.unmatched_sells, t.unmatched_sells > 0 ? COLORS.neg : COLORS.pos,
-      t.unmatched_sells > 0 ? `${money(t.unmatched_proceeds_usd)} proceeds without cost basis` : 'every sell matched') +
+    kpi(id('total-fees'), `Fees paid (${q})`, money(t.fees_usd), t.fees_usd, COLORS.fee, 'sell fees and the buy fee shares used') +
+    kpi(id('total-unmatched'), 'Unmatched sells', int(t.unmatched_sells), t.unmatched_sells, t.unmatched_sells > 0 ? COLORS.neg : COLORS.pos,
+      t.unmatched_sells > 0 ? `${esc(money(t.unmatched_proceeds_usd))} ${esc(q)} proceeds without cost basis` : 'every sell matched') +
     `</tr><tr>` +
-    kpi('total-proceeds', 'Proceeds', money(t.proceeds_usd), t.proceeds_usd, COLORS.text, 'matched parts, net of sell fees') +
-    kpi('total-cost-basis', 'Cost basis', money(t.cost_basis_usd), t.cost_basis_usd, COLORS.text, 'including buy fees') +
-    kpi('total-sells', 'Sells', int(t.sells), t.sells, COLORS.text, `${int(t.matched_sells)} with a matched part`) +
-    kpi('total-symbols', 'Symbols', int(symbols.length), symbols.length, COLORS.text,
+    kpi(id('total-proceeds'), `Proceeds (${q})`, money(t.proceeds_usd), t.proceeds_usd, COLORS.text, 'matched parts, net of sell fees') +
+    kpi(id('total-cost-basis'), `Cost basis (${q})`, money(t.cost_basis_usd), t.cost_basis_usd, COLORS.text, 'including buy fees') +
+    kpi(id('total-sells'), 'Sells', int(t.sells), t.sells, COLORS.text, `${int(t.matched_sells)} with a matched part`) +
+    kpi(id('total-symbols'), 'Symbols', int(symbols.length), symbols.length, COLORS.text,
       t.first_sell_time ? `${esc(t.first_sell_time.slice(0, 10))} to ${esc((t.last_sell_time ?? '').slice(0, 10))}` : 'no sells') +
     `</tr></table>`;
-
-  const body = [
-    `<div style="margin:0 0 16px 0"><h1 style="margin:0;font-size:22px;color:${COLORS.text}">${esc(title)}</h1>` +
-      `<p style="margin:4px 0 0 0;font-size:13px;color:${COLORS.muted}">${esc(rangeText(d))} (UTC) · generated ${esc(d.generated_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · ` +
-      `amounts in the quote currency, rounded to 0.01</p></div>`,
-    dirty,
+  return `<div id="${esc(id('quote'))}" class="quote" data-quote="${esc(q)}">` + [
+    `<h2 style="margin:0 0 8px 0;font-size:18px;color:${COLORS.text}">In ${esc(q)}</h2>`,
     kpis,
-    section('Cumulative realized PnL', 'Running total of realized PnL by the UTC day of the sell.',
-      cumulativeChart(daily.map((r) => ({ day: r.key ?? '', value: r.cumulative_pnl_usd ?? '0' })))),
-    section('Daily realized PnL', 'Realized PnL of the sells of each UTC day.',
-      dailyBarChart(daily.map((r) => ({ day: r.key ?? '', value: r.realized_pnl_usd })), { id: 'chart-daily-pnl', label: 'Daily realized PnL' })),
-    section('Realized PnL by symbol', `${int(symbols.length)} symbol(s), largest gain first.`,
-      symbolBarChart(symbols.map((r) => ({ name: r.key ?? '', value: r.realized_pnl_usd })))),
+    section(`Cumulative realized PnL (${q})`, 'Running total of realized PnL by the UTC day of the sell.',
+      cumulativeChart(daily.map((r) => ({ day: r.key ?? '', value: r.cumulative_pnl_usd ?? '0' })), id('chart-cumulative-pnl'))),
+    section(`Daily realized PnL (${q})`, 'Realized PnL of the sells of each UTC day.',
+      dailyBarChart(daily.map((r) => ({ day: r.key ?? '', value: r.realized_pnl_usd })), { id: id('chart-daily-pnl'), label: `Daily realized PnL (${q})` })),
+    section(`Realized PnL by symbol (${q})`, `${int(symbols.length)} symbol(s), largest gain first.`,
+      symbolBarChart(symbols.map((r) => ({ name: r.key ?? '', value: r.realized_pnl_usd })), id('chart-pnl-by-symbol'))),
     section('Win rate', `Winning sells over sells with a matched part: ${t.win_rate_pct === null ? 'n/a' : `${t.win_rate_pct} %`}.`,
       shareBar([
         { name: 'won', count: t.winning_sells, color: COLORS.pos },
         { name: 'lost', count: t.losing_sells, color: COLORS.neg },
         { name: 'breakeven', count: breakeven, color: COLORS.flat },
         { name: 'fully unmatched', count: fullyUnmatched, color: COLORS.warn },
-      ], 'chart-win-rate', 'Sells won, lost, breakeven and unmatched')),
-    section('Fees paid', `Buy and sell fee shares of the sells of each UTC day; ${esc(money(t.fees_usd))} in all.`,
+      ], id('chart-win-rate'), `Sells won, lost, breakeven and unmatched (${q})`)),
+    section(`Fees paid (${q})`, `Buy and sell fee shares of the sells of each UTC day; ${esc(money(t.fees_usd))} ${esc(q)} in all.`,
       dailyBarChart(daily.map((r) => ({ day: r.key ?? '', value: r.fees_usd })),
-        { id: 'chart-daily-fees', label: 'Fees paid by day', color: COLORS.fee, height: 170 })),
-    section(`By ${d.by}`, '', breakdownTable(d)),
-    section(`Unmatched sells (${int(t.unmatched_sells)})`,
+        { id: id('chart-daily-fees'), label: `Fees paid by day (${q})`, color: COLORS.fee, height: 170 })),
+  ].join('\n') + '</div>';
+}
+
+export function renderHtml(d: ReportData): string {
+  const title = `PnL report — allocation version ${d.version} (${d.method})`;
+  const dirty = d.dirty_symbols > 0
+    ? `<div id="stale-warning" style="${CARD};background:#fff8c5;border-color:#d4a72c;color:${COLORS.text};font-size:13px">` +
+      `${int(d.dirty_symbols)} symbol(s) changed since the last computation: these figures may lag the ledger until <code>fifo compute</code> runs.</div>` : '';
+  const quotes = d.totals.length === 0
+    ? `<div id="no-sells" style="${CARD};font-size:13px">No sells in this range.</div>`
+    : d.totals.map((t) => quoteSection(d, t)).join('\n');
+
+  const body = [
+    `<div style="margin:0 0 16px 0"><h1 style="margin:0;font-size:22px;color:${COLORS.text}">${esc(title)}</h1>` +
+      `<p style="margin:4px 0 0 0;font-size:13px;color:${COLORS.muted}">${esc(rangeText(d))} (UTC) · generated ${esc(d.generated_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · ` +
+      `amounts in the quote currency of each symbol, totals per quote currency (${d.totals.map((t) => esc(t.quote)).join(', ') || 'none'}), rounded to 0.01</p></div>`,
+    dirty,
+    quotes,
+    section(`By ${d.by}`, 'One row per group and quote currency; one total per quote currency.', breakdownTable(d)),
+    section(`Unmatched sells (${int(unmatchedSellCount(d))})`,
       'Sells (or parts) no open buy covered: a ledger missing buys. Each is a review item; resolve with <code>fifo review</code>.',
       unmatchedTable(d), 'unmatched'),
     `<p style="${NOTE};text-align:center">fifo-ledger · read from v_trade_pnl and v_unmatched_sells · exact values: <code>fifo report --format csv</code></p>`,

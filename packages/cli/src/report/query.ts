@@ -1,8 +1,10 @@
 /**
  * The PnL report's numbers, read from the views: per-sell rows of v_trade_pnl aggregated
  * with the formulas of v_pnl_by_symbol / v_daily_pnl / v_pnl_by_source / v_pnl_by_trigger /
- * v_pnl_totals (migrations 003, 006), so without a date filter the report equals those views
- * row for row. Every sum is done in SQL; money stays decimal text.
+ * v_pnl_totals (migrations 003, 006, 011), so without a date filter the report equals those
+ * views row for row. Every sum is done in SQL; money stays decimal text. Amounts are in the
+ * quote currency of the symbol (the part after the dash): every total and every group is
+ * per quote currency, and nothing adds USD to BTC.
  */
 import type pg from 'pg';
 import { CliError } from '../errors.ts';
@@ -45,12 +47,19 @@ export interface PnlFigures {
   last_sell_time: string | null;
 }
 
+/** The totals of one quote currency. */
+export interface QuoteTotals extends PnlFigures {
+  quote: string;
+}
+
 export interface BreakdownRow extends PnlFigures {
   /** The group: a symbol, a UTC day (YYYY-MM-DD), a source or a trigger (null: untagged). */
   key: string | null;
+  /** The quote currency of the group's amounts: groups are per (key, quote). */
+  quote: string;
   /** Base units; meaningful per symbol only. */
   unmatched_size: string;
-  /** --by day only: running total of realized PnL over the selected days. */
+  /** --by day only: running total of realized PnL over the selected days, per quote currency. */
   cumulative_pnl_usd?: string;
 }
 
@@ -75,7 +84,8 @@ export interface ReportData {
   generated_at: string;
   /** Symbols of this version waiting for a recompute: the figures may lag the ledger. */
   dirty_symbols: number;
-  totals: PnlFigures;
+  /** One entry per quote currency with sells in the range, in quote order; none when no sells. */
+  totals: QuoteTotals[];
   rows: BreakdownRow[];
   unmatched: UnmatchedSellRow[];
   /** HTML only (withSeries): per UTC day and per symbol over the same range. */
@@ -113,6 +123,9 @@ const SELLS = `
      AND ($2::timestamptz IS NULL OR t.sell_time >= $2::timestamptz)
      AND ($3::timestamptz IS NULL OR t.sell_time < $3::timestamptz OR (NOT $4::boolean AND t.sell_time = $3::timestamptz))`;
 
+/** The quote currency of a symbol BASE-QUOTE (the ledger's rule): as in v_tax_lots and migration 011. */
+const QUOTE = `split_part(s.symbol, '-', 2)`;
+
 const KEY: Record<GroupBy, string> = {
   symbol: 's.symbol',
   day: `to_char((s.sell_time AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')`,
@@ -130,7 +143,8 @@ type Grouped = BreakdownRow & { grp: GroupBy | 'total' };
 
 /**
  * The totals and every requested grouping in one pass over the sells (GROUPING SETS): on a
- * large ledger the per-sell aggregation of v_trade_pnl is the cost, so it is paid once.
+ * large ledger the per-sell aggregation of v_trade_pnl is the cost, so it is paid once. The
+ * quote currency is in every grouping set, so no row adds two currencies.
  */
 async function aggregate(client: pg.Client, req: ReportRequest, groupings: readonly GroupBy[]): Promise<Grouped[]> {
   const keys = groupings.map((g) => `${KEY[g]} AS k_${g}`).join(', ');
@@ -138,13 +152,13 @@ async function aggregate(client: pg.Client, req: ReportRequest, groupings: reado
   const grp = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN '${g}'`).join(' ')} ELSE 'total' END`;
   const key = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN k_${g}`).join(' ')} END`;
   const { rows } = await client.query<Grouped>(
-    `WITH s AS (SELECT s.*, ${keys} FROM (${SELLS}) s)
-     SELECT ${grp} AS grp, ${key} AS key, ${FIGURES},
+    `WITH s AS (SELECT s.*, ${QUOTE} AS quote, ${keys} FROM (${SELLS}) s)
+     SELECT ${grp} AS grp, ${key} AS key, s.quote, ${FIGURES},
             coalesce(sum(s.unmatched_size), 0)::text AS unmatched_size,
-            (sum(coalesce(sum(s.realized_pnl_usd), 0)) OVER (PARTITION BY ${grp} ORDER BY ${key} COLLATE "C"))::text AS cumulative_pnl_usd
+            (sum(coalesce(sum(s.realized_pnl_usd), 0)) OVER (PARTITION BY ${grp}, s.quote ORDER BY ${key} COLLATE "C"))::text AS cumulative_pnl_usd
        FROM s
-      GROUP BY GROUPING SETS ((), ${groupings.map((g) => `(k_${g})`).join(', ')})
-      ORDER BY 1, ${key} COLLATE "C" NULLS LAST`,
+      GROUP BY GROUPING SETS ((s.quote), ${groupings.map((g) => `(s.quote, k_${g})`).join(', ')})
+      ORDER BY 1, s.quote COLLATE "C", ${key} COLLATE "C" NULLS LAST`,
     boundParams(req));
   return rows;
 }
@@ -162,9 +176,8 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
   const params = boundParams(req);
   const groupings: GroupBy[] = req.withSeries ? [...new Set<GroupBy>([req.by, 'day', 'symbol'])] : [req.by];
   const all = await aggregate(client, req, groupings);
-  const totalRow = all.find((r) => r.grp === 'total');
-  if (!totalRow) throw new Error('report: the totals row is missing');
-  const { grp: _grp, key: _key, unmatched_size: _size, cumulative_pnl_usd: _cum, ...totals } = totalRow;
+  const totals: QuoteTotals[] = all.filter((r) => r.grp === 'total')
+    .map(({ grp: _grp, key: _key, unmatched_size: _size, cumulative_pnl_usd: _cum, ...t }) => t);
   const rows = rowsOf(all, req.by);
   const { rows: unmatched } = await client.query<UnmatchedSellRow>(
     `SELECT u.symbol, u.sell_order_id, ${iso('u.sell_time')} AS sell_time, u.sell_price::text, u.sell_size::text,
@@ -195,4 +208,9 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
     data.symbols = rowsOf(all, 'symbol');
   }
   return data;
+}
+
+/** Unmatched sells in the range over every quote currency (a count of sells, not an amount). */
+export function unmatchedSellCount(d: Pick<ReportData, 'totals'>): number {
+  return d.totals.reduce((n, t) => n + t.unmatched_sells, 0);
 }

@@ -1,7 +1,8 @@
-/** The report as terminal text, CSV (RFC 4180) and JSON. */
+/** The report as terminal text, CSV and JSON; totals one per quote currency. */
 import { table } from '../format.ts';
+import { csvLines } from '../format/csv-write.ts';
 import { roundDecimal } from './decimal.ts';
-import type { BreakdownRow, PnlFigures, ReportData } from './query.ts';
+import { unmatchedSellCount, type BreakdownRow, type QuoteTotals, type ReportData } from './query.ts';
 
 const cents = (s: string | null | undefined): string => (s === null || s === undefined ? '' : roundDecimal(s, 2));
 
@@ -16,7 +17,7 @@ export function keyLabel(key: string | null): string {
   return key ?? '(none)';
 }
 
-function totalsLines(t: PnlFigures): string {
+function totalsLines(t: QuoteTotals): string {
   const rows: Array<[string, string, string?]> = [
     ['realized PnL', cents(t.realized_pnl_usd)],
     ['proceeds', cents(t.proceeds_usd), 'matched parts, net of sell fees'],
@@ -27,12 +28,18 @@ function totalsLines(t: PnlFigures): string {
     ['unmatched sells', String(t.unmatched_sells), `proceeds ${cents(t.unmatched_proceeds_usd)} with no cost basis`],
   ];
   const w = Math.max(...rows.map((r) => r[1].length));
-  return rows.map(([k, v, note]) => `${k.padEnd(16)}${v.padStart(w)}${note ? `   (${note})` : ''}`).join('\n');
+  return [`totals in ${t.quote}`, ...rows.map(([k, v, note]) => `${k.padEnd(16)}${v.padStart(w)}${note ? `   (${note})` : ''}`)].join('\n');
+}
+
+/** One block per quote currency: amounts in different currencies are never added. */
+function allTotals(d: ReportData): string {
+  return d.totals.length === 0 ? 'no sells in this range' : d.totals.map(totalsLines).join('\n\n');
 }
 
 function breakdownTable(d: ReportData): string {
   const rows = d.rows.map((r) => ({
     [d.by]: keyLabel(r.key),
+    quote: r.quote,
     sells: r.sells,
     won: r.winning_sells,
     lost: r.losing_sells,
@@ -51,15 +58,16 @@ function breakdownTable(d: ReportData): string {
 export function renderText(d: ReportData): string {
   const out = [
     `PnL report — allocation version ${d.version} (${d.method}), ${rangeText(d)} (UTC)`,
-    'amounts in the quote currency, rounded to 0.01 (--format csv or json for exact values)',
+    'amounts in the quote currency of each symbol (after the dash), totals per quote currency; rounded to 0.01 (--format csv or json for exact values)',
     '',
-    totalsLines(d.totals),
+    allTotals(d),
     '',
     `by ${d.by}`,
     breakdownTable(d),
   ];
-  if (d.totals.unmatched_sells > 0) {
-    out.push('', `unmatched sells (${d.totals.unmatched_sells}${d.unmatched.length < d.totals.unmatched_sells ? `, newest ${d.unmatched.length}` : ''}; see fifo review)`);
+  const unmatched = unmatchedSellCount(d);
+  if (unmatched > 0) {
+    out.push('', `unmatched sells (${unmatched}${d.unmatched.length < unmatched ? `, newest ${d.unmatched.length}` : ''}; see fifo review)`);
     out.push(table(d.unmatched.map((u) => ({
       symbol: u.symbol, sell: u.sell_order_id, time: u.sell_time, 'unmatched size': u.unmatched_size,
       'of size': u.sell_size ?? '', proceeds: cents(u.unmatched_proceeds_usd), review: u.review_status,
@@ -68,30 +76,21 @@ export function renderText(d: ReportData): string {
   return out.join('\n');
 }
 
-// ---- CSV (RFC 4180: CRLF line ends; fields with comma, quote, CR or LF quoted, quotes doubled)
-
-export function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-export function csvLines(rows: readonly (readonly unknown[])[]): string {
-  return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
-}
+// ---- CSV (format/csv-write.ts: the CLI's one writer)
 
 const FIGURE_COLUMNS = [
   'sells', 'winning_sells', 'losing_sells', 'matched_sells', 'win_rate_pct', 'proceeds_usd', 'cost_basis_usd',
   'realized_pnl_usd', 'fees_usd', 'unmatched_sells', 'unmatched_proceeds_usd', 'first_sell_time', 'last_sell_time',
 ] as const;
 
-/** One `group` row per breakdown key, then one `total` row; values exact. */
+/** One `group` row per (breakdown key, quote), then one `total` row per quote currency; values exact. */
 export function renderCsv(d: ReportData): string {
   const extra = d.by === 'day' ? ['cumulative_pnl_usd'] : [];
-  const header = ['row_type', d.by, ...FIGURE_COLUMNS, 'unmatched_size', ...extra];
-  const group = (r: BreakdownRow) => ['group', r.key, ...FIGURE_COLUMNS.map((c) => r[c]), r.unmatched_size,
+  const header = ['row_type', d.by, 'quote', ...FIGURE_COLUMNS, 'unmatched_size', ...extra];
+  const group = (r: BreakdownRow) => ['group', r.key, r.quote, ...FIGURE_COLUMNS.map((c) => r[c]), r.unmatched_size,
     ...(d.by === 'day' ? [r.cumulative_pnl_usd] : [])];
-  const total = ['total', '', ...FIGURE_COLUMNS.map((c) => d.totals[c]), '', ...extra.map(() => '')];
-  return csvLines([header, ...d.rows.map(group), total]);
+  const total = (t: QuoteTotals) => ['total', '', t.quote, ...FIGURE_COLUMNS.map((c) => t[c]), '', ...extra.map(() => '')];
+  return csvLines([header, ...d.rows.map(group), ...d.totals.map(total)]);
 }
 
 export function renderJson(d: ReportData): string {
