@@ -208,3 +208,64 @@ describe('shadowing with temporary objects', () => {
     for (const r of rows) expect({ sig: r.sig, config: r.config }).toEqual({ sig: r.sig, config: [`search_path=${t.schema}, pg_temp`] });
   });
 });
+
+/** A login holding only fifo_reader uses the read-only commands, and writes nothing at all. */
+describe('a reader login', () => {
+  let t: TestSchema;
+  let reader: LoginRole;
+  beforeAll(async () => {
+    t = await createTestSchema();
+    reader = await createLoginRole(t.url, 'fifo_reader');
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES
+                     ('b1', 'SOL-USD', 'buy', 1, 10, '2025-01-01Z'), ('s1', 'SOL-USD', 'sell', 2, 12, '2025-01-02Z')`);
+    const r = await runFifo(['compute'], { DATABASE_URL: t.url });
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await reader.drop();
+    await t.drop();
+  });
+
+  it.each([
+    [['report']], [['report', '--by', 'day', '--format', 'json']], [['health']], [['review', 'list']], [['review', 'list', '--json']],
+  ])('runs fifo %j and sees what the owner sees', async (args) => {
+    const owner = await runFifo(args, { DATABASE_URL: t.url });
+    const r = await runFifo(args, { DATABASE_URL: reader.url });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBeLessThan(2); // health exits 1 for its warning (an unmatched sell), like the owner's
+    const stamp = (out: string) => out.replace(/"generated_at": "[^"]*"/g, '"generated_at": "…"');
+    expect({ code: r.code, stdout: stamp(r.stdout) }).toEqual({ code: owner.code, stdout: stamp(owner.stdout) });
+    expect(r.stdout.length).toBeGreaterThan(0);
+  });
+
+  it('holds no write right on any table and executes nothing that could write', async () => {
+    const tables = await t.query<{ t: string; w: boolean }>(
+      `SELECT c.relname AS t, has_table_privilege('fifo_reader', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') AS w
+         FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY 1`, [t.schema]);
+    expect(tables.length).toBeGreaterThan(15);
+    expect(tables.filter((x) => x.w)).toEqual([]);
+    const fns = await t.query<{ sig: string; vol: string }>(
+      `SELECT p.oid::regprocedure::text AS sig, p.provolatile AS vol FROM pg_proc p
+        WHERE p.pronamespace = $1::regnamespace AND has_function_privilege('fifo_reader', p.oid, 'EXECUTE') ORDER BY 1`, [t.schema]);
+    expect(fns.length).toBeGreaterThan(3);
+    expect(fns.filter((f) => f.vol === 'v')).toEqual([]);
+    // and for real, as the login
+    const c = await reader.connect();
+    for (const sql of [
+      `DELETE FROM manual_review_queue`, `UPDATE fifo_allocations SET pnl_usd = 0`, `TRUNCATE fifo_dirty_symbols`,
+      `INSERT INTO fifo_computation_log (allocation_version, mode, host) VALUES (1, 'full', 'client')`,
+      `DELETE FROM trade_records`, `SELECT fifo_run(1, 'full')`, `SELECT fifo_compute(1, '{}', 'full', NULL)`,
+      `SELECT * FROM trade_records_audit`,
+    ]) await expect(c.query(sql), sql).rejects.toMatchObject({ code: '42501' });
+    const r = await runFifo(['compute', '--force'], { DATABASE_URL: reader.url });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/permission denied/);
+  });
+
+  it('lets PUBLIC (a login with no fifo role) execute no function of the schema', async () => {
+    const fns = await t.query<{ sig: string }>(
+      `SELECT p.oid::regprocedure::text AS sig FROM pg_proc p
+        WHERE p.pronamespace = $1::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')`, [t.schema]);
+    expect(fns).toEqual([]);
+  });
+});
