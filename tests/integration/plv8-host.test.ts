@@ -7,8 +7,10 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  buildProcedures, packSqlstate, Plv8Error, Plv8Host, type GeneratedProcedure, type HostMessage,
+  buildProcedures, packSqlstate, Plv8Error, Plv8Host, PLV8_VERSION, type GeneratedProcedure, type HostMessage,
 } from '../../packages/plv8/src/index.ts';
+import { EXEC_ERROR_FIELDS } from '../../packages/plv8/src/host/api.ts';
+import { MISSING_BUILTINS } from '../../packages/plv8/src/v8-baseline.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
 const fixtureEntry = fileURLToPath(new URL('../../packages/plv8/test/fixtures/procedures.ts', import.meta.url));
@@ -271,9 +273,9 @@ describe('SQL semantics inside the host', () => {
         });
       } catch (e) { message = e.message; }
       const kept = plv8.subtransaction(() => { plv8.execute('INSERT INTO sub VALUES (3)'); return 'done'; });
-      try { plv8.subtransaction(() => plv8.execute('INSERT INTO sub VALUES (1 / 0)')); } catch (e) { message += ' / ' + e.sqlerrcode; }
+      try { plv8.subtransaction(() => plv8.execute('INSERT INTO sub VALUES (1 / 0)')); } catch (e) { message += ' / ' + e.message; }
       return { message, kept, rows: plv8.execute('SELECT v FROM sub').map((x) => x.v) };`);
-    expect(r).toEqual({ message: 'abort both / 22012', kept: 'done', rows: [3] });
+    expect(r).toEqual({ message: 'abort both / division by zero', kept: 'done', rows: [3] });
     host.rollback();
   });
 
@@ -413,5 +415,170 @@ describe('the PLV8 session', () => {
     const alive = await t.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [other.backendPid]);
     expect(alive[0]?.n ?? 0).toBeLessThanOrEqual(1); // the backend may still be exiting, but it is not ours any more
+  });
+});
+
+/** What users measured on PLV8 3.1.10 (issue 12), where the host used to be laxer. */
+describe('as strict as PLV8 3.1.10', () => {
+  it('rethrows a new plain Error out of plv8.subtransaction, keeping only the message', () => {
+    const r = runJson<Record<string, unknown>>(`
+      plv8.execute('CREATE TABLE strict_sub (v int PRIMARY KEY)');
+      plv8.execute('INSERT INTO strict_sub VALUES (1)');
+      const grab = (fn) => {
+        try { plv8.subtransaction(fn); return 'no error'; }
+        catch (e) {
+          return { type: typeof e, isError: e instanceof Error, plain: Object.getPrototypeOf(e) === Error.prototype,
+                   name: e.name, message: e.message, own: Object.keys(e) };
+        }
+      };
+      let self;
+      return {
+        sql: grab(() => { plv8.execute('INSERT INTO strict_sub VALUES (2)'); plv8.execute('INSERT INTO strict_sub VALUES (1)'); }),
+        range: grab(() => { throw new RangeError('r'); }),
+        custom: grab(() => { const e = new Error('with extras'); e.code = 12345; e.detail = 'd'; e.extra = 1; throw e; }),
+        doubled: grab(() => { throw new Error('Error: twice'); }),
+        string: grab(() => { throw 'just text'; }),
+        number: grab(() => { throw 42; }),
+        object: grab(() => { throw { message: 'not an Error' }; }),
+        nothing: grab(() => { throw undefined; }),
+        symbol: grab(() => { throw Symbol('s'); }),
+        notAFunction: plv8.subtransaction(42) === undefined,
+        thisIsFn: (() => { const f = function () { self = this; return 1; }; plv8.subtransaction(f); return self === f; })(),
+        rows: plv8.execute('SELECT v FROM strict_sub ORDER BY v').map((x) => x.v),
+      };`);
+    const plain = (message: string) => ({ type: 'object', isError: true, plain: true, name: 'Error', message, own: [] });
+    expect(r).toEqual({
+      sql: plain('duplicate key value violates unique constraint "strict_sub_pkey"'), // no sqlerrcode, code, detail
+      range: plain('RangeError: r'),
+      custom: plain('with extras'),
+      doubled: plain('twice'), // "Error: " is cut when PLV8 records the exception and again when it rethrows
+      string: plain('just text'),
+      number: plain('42'),
+      object: plain('[object Object]'),
+      nothing: plain('undefined'),
+      symbol: plain('unknown exception'),
+      notAFunction: true,
+      thisIsFn: true,
+      rows: [1], // the failed subtransaction's insert of 2 is rolled back
+    });
+    host.rollback();
+  });
+
+  it('lets an SQL error rethrown by a subtransaction reach the caller as XX000', () => {
+    host.run(`plv8.execute('CREATE TABLE strict_dup (v int PRIMARY KEY)'); plv8.execute('INSERT INTO strict_dup VALUES (1)');`);
+    expect(() => host.run(`plv8.subtransaction(() => plv8.execute('INSERT INTO strict_dup VALUES (1)'));`))
+      .toThrow(expect.objectContaining({ sqlerrcode: 'XX000', message: expect.stringContaining('duplicate key') }));
+  });
+
+  it('throws a plain Error without sqlerrcode for elog(ERROR), and strings for elog misuse', () => {
+    const r = runJson(`
+      const out = {};
+      try { plv8.elog(ERROR, 'bad', 42); } catch (e) {
+        out.error = { message: e.message, plain: Object.getPrototypeOf(e) === Error.prototype, own: Object.keys(e), hasCode: 'sqlerrcode' in e };
+      }
+      try { plv8.elog(12345, 'x'); } catch (e) { out.level = typeof e + ': ' + e; }
+      try { plv8.elog(NOTICE); } catch (e) { out.usage = typeof e + ': ' + e; }
+      return out;`);
+    expect(r).toEqual({
+      error: { message: 'bad 42', plain: true, own: [], hasCode: false },
+      level: 'string: invalid error level',
+      usage: 'string: usage: plv8.elog(elevel, ...)',
+    });
+    expect(() => host.run(`plv8.elog(ERROR, 'uncaught');`)).toThrow(expect.objectContaining({ message: 'uncaught', sqlerrcode: 'XX000' }));
+  });
+
+  it('sets all eleven fields on an execute error as own properties, null when absent', () => {
+    const r = runJson<Record<string, Record<string, unknown>>>(`
+      const fields = ${JSON.stringify(EXEC_ERROR_FIELDS)};
+      const grab = (sql) => {
+        try { plv8.execute(sql); } catch (e) {
+          const o = { message: e.message };
+          for (const k of fields) o[k] = Object.prototype.hasOwnProperty.call(e, k) ? e[k] : 'missing';
+          return o;
+        }
+      };
+      return { zero: grab('SELECT 1/0'), syntax: grab('SELEC 1'),
+               nested: grab("DO $$ BEGIN RAISE EXCEPTION 'inner' USING HINT = 'h'; END $$") };`);
+    expect(EXEC_ERROR_FIELDS).toHaveLength(11);
+    expect(r.zero).toEqual({
+      message: 'division by zero', sqlerrcode: '22012', code: packSqlstate('22012'), schema_name: null, table_name: null,
+      column_name: null, datatype_name: null, constraint_name: null, detail: null, hint: null,
+      context: 'SQL statement "SELECT 1/0"', internalquery: null,
+    });
+    expect(r.syntax).toMatchObject({ sqlerrcode: '42601', internalquery: 'SELEC 1', context: null }); // SPI: a syntax error names the query
+    expect(r.nested).toMatchObject({
+      message: 'inner', sqlerrcode: 'P0001', hint: 'h',
+      context: `PL/pgSQL function inline_code_block line 1 at RAISE\nSQL statement "DO $$ BEGIN RAISE EXCEPTION 'inner' USING HINT = 'h'; END $$"`,
+    });
+  });
+
+  it('gives undefined from cursor.fetch(n) and fetch() past the end; a closed cursor is not found', () => {
+    const r = runJson(`
+      const plan = plv8.prepare('SELECT g FROM generate_series(1, 3) g ORDER BY g');
+      const cur = plan.cursor();
+      const all = cur.fetch(5).map((x) => x.g);
+      const more = cur.fetch(2), one = cur.fetch(), back = cur.fetch(-2).map((x) => x.g);
+      const closed = cur.close();
+      let again, fetchClosed;
+      try { cur.close(); } catch (e) { again = e.message; }
+      try { cur.fetch(); } catch (e) { fetchClosed = e.message; }
+      let mismatch;
+      try { plv8.prepare('SELECT $1::int AS x', ['int']).execute([]); } catch (e) { mismatch = e.message; }
+      return { all, more: String(more), one: String(one), back, closed, again, fetchClosed, freed: plan.free(), mismatch };`);
+    expect(r).toEqual({
+      all: [1, 2, 3], more: 'undefined', one: 'undefined', back: [3, 2], closed: 1, again: 'cannot find cursor',
+      fetchClosed: 'cannot find cursor', freed: 0, mismatch: 'plan expected 1 argument(s), given is 0',
+    });
+    host.rollback();
+  });
+
+  it('reports plv8.version 3.1.10', () => {
+    expect(PLV8_VERSION).toBe('3.1.10');
+    expect(host.run('return plv8.version;')).toBe('3.1.10');
+  });
+
+  it('lacks the built-ins V8 10.2 lacks, and rejects the RegExp v flag', () => {
+    const listed = MISSING_BUILTINS.map((b) => [b.owner, b.name]);
+    const r = runJson<Record<string, unknown>>(`
+      const resolve = (path) => path === 'globalThis' ? globalThis : path.split('.').reduce(
+        (o, k, i) => (i === 0 && k === 'TypedArray' ? Object.getPrototypeOf(Int8Array) : o == null ? o : o[k]), globalThis);
+      const present = ${JSON.stringify(listed)}.filter(([owner, name]) => { const o = resolve(owner); return o != null && name in o; });
+      let ctor, call;
+      try { new RegExp('a', 'v'); } catch (e) { ctor = [e instanceof SyntaxError, e.message]; }
+      try { RegExp('a', 'gv'); } catch (e) { call = [e instanceof SyntaxError, e.message]; }
+      const re = new RegExp('a+', 'g');
+      return {
+        present, ctor, call, unscopable: 'toSorted' in Array.prototype[Symbol.unscopables],
+        stillWorks: ['xaay'.replace(re, '-'), re instanceof RegExp, /b/ instanceof RegExp, 'a,b'.split(/,/).length],
+        es2022: [typeof [].at, typeof [].findLast, typeof Object.hasOwn, typeof structuredClone],
+      };`);
+    expect(r).toEqual({
+      present: [],
+      ctor: [true, "Invalid flags supplied to RegExp constructor 'v'"],
+      call: [true, "Invalid flags supplied to RegExp constructor 'gv'"],
+      unscopable: false,
+      stillWorks: ['x-y', true, true, 2],
+      es2022: ['function', 'function', 'function', 'undefined'],
+    });
+    expect(() => host.run('return /[a-z]/v.test("x");')).toThrow(expect.objectContaining({
+      sqlerrcode: 'XX000', message: expect.stringMatching(/^SyntaxError: Invalid regular expression flags/),
+    }));
+  });
+
+  it('fails a bundle that uses toSorted with the TypeError PLV8 3.1.10 gives', async () => {
+    const base = { setof: false, strict: true, volatility: 'IMMUTABLE' as const, bundleId: 'es2023-sample' };
+    const es2023: GeneratedProcedure[] = [
+      { ...base, name: 'es_sorted', args: [['xs', 'int[]']], returns: 'int[]', body: 'return xs.toSorted((a, b) => a - b);' },
+      { ...base, name: 'es_sorted_es2022', args: [['xs', 'int[]']], returns: 'int[]', body: 'return xs.slice().sort((a, b) => a - b);' },
+    ];
+    const other = await Plv8Host.open({ connectionString: t.url, procedures: es2023 });
+    try {
+      expect(other.call('es_sorted_es2022', [[3, 1, 2]])).toEqual([1, 2, 3]);
+      expect(() => other.call('es_sorted', [[3, 1, 2]])).toThrow(expect.objectContaining({
+        sqlerrcode: 'XX000', message: 'TypeError: xs.toSorted is not a function',
+      }));
+    } finally {
+      await other.close();
+    }
   });
 });

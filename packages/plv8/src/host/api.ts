@@ -17,7 +17,26 @@ export const LEVELS = {
   DEBUG5: 10, DEBUG4: 11, DEBUG3: 12, DEBUG2: 13, DEBUG1: 14, LOG: 15, INFO: 17, NOTICE: 18, WARNING: 19, ERROR: 21,
 } as const;
 
-export const PLV8_VERSION = '3.2.2';
+/** The PLV8 release the host imitates (what Supabase and Aurora PG 14–17 run). */
+export const PLV8_VERSION = '3.1.10';
+
+/**
+ * The message PLV8 gives the new Error it throws for a JS exception it caught (subtransaction):
+ * V8's ToString of the thrown value, with a leading "Error: " cut once when the exception is
+ * recorded and once more when the Error is made (plv8.cc js_error::init / error_object).
+ * A value whose ToString throws (a Symbol, say) gives "unknown exception", the text PLV8 uses
+ * when it has no message.
+ */
+export function plv8ExceptionMessage(e: unknown): string {
+  let msg: string;
+  try {
+    msg = `${e as string}`; // ToString, like V8's Utf8Value: throws for a Symbol, where String(e) would not
+  } catch {
+    return 'unknown exception';
+  }
+  for (let i = 0; i < 2 && msg.startsWith('Error: '); i++) msg = msg.slice(7);
+  return msg;
+}
 
 /** What the API needs from the host. Implemented in the Node realm. */
 export interface Bridge {
@@ -30,32 +49,41 @@ export interface Bridge {
   memoryUsage(): { total_heap_size: number; used_heap_size: number; external_memory: number };
 }
 
+/** A SQL error out of `execute`: PLV8 sets all eleven fields, null when PostgreSQL gave none. */
 export interface ExecError extends Error {
   sqlerrcode: string;
+  schema_name: string | null;
+  table_name: string | null;
+  column_name: string | null;
+  datatype_name: string | null;
+  constraint_name: string | null;
+  detail: string | null;
+  hint: string | null;
+  context: string | null;
+  internalquery: string | null;
+  /** The packed SQLSTATE (MAKE_SQLSTATE), so rethrowing keeps the SQLSTATE. */
   code: number;
-  detail?: string;
-  hint?: string;
-  context?: string;
-  schema_name?: string;
-  table_name?: string;
-  column_name?: string;
-  datatype_name?: string;
-  constraint_name?: string;
-  internalquery?: string;
 }
+
+/** The eleven fields, in the order plv8_FunctionInvoker sets them. */
+export const EXEC_ERROR_FIELDS = [
+  'sqlerrcode', 'schema_name', 'table_name', 'column_name', 'datatype_name', 'constraint_name', 'detail', 'hint', 'context',
+  'internalquery', 'code',
+] as const;
 
 export type Row = Record<string, unknown>;
 
 export interface Cursor {
+  /** One row, or n rows; undefined when nothing is left (in both forms, as in PLV8). */
   fetch(n?: number): Row | Row[] | undefined;
-  move(n: number): void;
-  close(): void;
+  move(n?: number): void;
+  close(): number;
 }
 
 export interface PreparedPlan {
   execute(...args: unknown[]): Row[] | number;
   cursor(...args: unknown[]): Cursor;
-  free(): void;
+  free(): number;
 }
 
 export interface Plv8Api {
@@ -101,22 +129,33 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
   let counter = 0;
   const nextName = (kind: string) => `plv8_${opts.prefix}_${kind}_${++counter}`;
 
-  function makeError(f: PgErrorFields): ExecError {
+  /**
+   * PLV8's Error for a PostgreSQL error, `sql` being the statement SPI ran. SPI's error
+   * callback adds `SQL statement "…"` to the context, or, for an error with a cursor position
+   * (a syntax error), makes the statement the internal query instead.
+   */
+  function makeError(f: PgErrorFields, sql?: string): ExecError {
     const e = new Error(f.message) as ExecError;
-    e.sqlerrcode = f.sqlstate;
-    e.code = packSqlstate(f.sqlstate);
-    const set = (k: keyof ExecError, v: string | undefined) => {
-      if (v !== undefined) (e as unknown as Record<string, string>)[k] = v;
+    let context = f.context ?? null;
+    let internalquery = f.internalQuery ?? null;
+    if (sql !== undefined) {
+      if (f.position !== undefined && internalquery === null) internalquery = sql;
+      else context = context === null ? `SQL statement "${sql}"` : `${context}\nSQL statement "${sql}"`;
+    }
+    const values: Record<(typeof EXEC_ERROR_FIELDS)[number], string | number | null> = {
+      sqlerrcode: f.sqlstate,
+      schema_name: f.schema ?? null,
+      table_name: f.table ?? null,
+      column_name: f.column ?? null,
+      datatype_name: f.dataType ?? null,
+      constraint_name: f.constraint ?? null,
+      detail: f.detail ?? null,
+      hint: f.hint ?? null,
+      context,
+      internalquery,
+      code: packSqlstate(f.sqlstate),
     };
-    set('detail', f.detail);
-    set('hint', f.hint);
-    set('context', f.context);
-    set('schema_name', f.schema);
-    set('table_name', f.table);
-    set('column_name', f.column);
-    set('datatype_name', f.dataType);
-    set('constraint_name', f.constraint);
-    set('internalquery', f.internalQuery);
+    for (const k of EXEC_ERROR_FIELDS) (e as unknown as Record<string, unknown>)[k] = values[k];
     return e;
   }
 
@@ -125,27 +164,27 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     if (e instanceof Error) return e;
     const x = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
     const err = new Error(typeof x.message === 'string' ? x.message : String(e)) as ExecError;
-    for (const k of ['sqlerrcode', 'code', 'detail', 'hint', 'context', 'schema_name', 'table_name', 'column_name',
-      'datatype_name', 'constraint_name', 'internalquery']) {
+    for (const k of EXEC_ERROR_FIELDS) {
       const v = x[k];
-      if (typeof v === 'string' || typeof v === 'number') (err as unknown as Record<string, unknown>)[k] = v;
+      if (typeof v === 'string' || typeof v === 'number' || (v === null && k in x)) (err as unknown as Record<string, unknown>)[k] = v;
     }
     return err;
   }
 
-  function run(req: WorkerRequest): StepResult[] {
+  function run(req: WorkerRequest, sql?: string): StepResult[] {
     let res: WorkerResponse;
     try {
       res = bridge.exec(req);
     } catch (e) {
       throw toError(e);
     }
-    if (!res.ok) throw makeError(res.error);
+    if (!res.ok) throw makeError(res.error, sql);
     return res.results;
   }
 
-  const exec1 = (step: Step): StepResult => {
-    const r = run({ op: 'exec', steps: [step], savepoint: true })[0];
+  /** One step in its own savepoint; `spi` names the statement as SPI would in an error. */
+  const exec1 = (step: Step, spi?: string): StepResult => {
+    const r = run({ op: 'exec', steps: [step], savepoint: true }, spi)[0];
     if (!r) throw new Error('no result from the database worker');
     return r;
   };
@@ -220,15 +259,18 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     return rest;
   }
 
-  function encodeParams(params: readonly unknown[], types: readonly number[]): Array<string | null> {
-    if (types.length !== params.length) throw new Error(`parameter numbers mismatch: ${types.length} != ${params.length}`);
+  function encodeParams(params: readonly unknown[], types: readonly number[], plan = false): Array<string | null> {
+    if (types.length !== params.length) {
+      throw new Error(plan ? `plan expected ${types.length} argument(s), given is ${params.length}`
+        : `parameter numbers mismatch: ${types.length} != ${params.length}`);
+    }
     return params.map((p, i) => encodeValue(p, lookup(types[i] as number), lookup));
   }
 
   function paramTypesOf(sql: string): number[] {
     let types = describeCache.get(sql);
     if (!types) {
-      types = exec1({ sql, describeOnly: true }).paramTypes ?? [];
+      types = exec1({ sql, describeOnly: true }, sql).paramTypes ?? [];
       describeCache.set(sql, types);
     }
     return types;
@@ -237,33 +279,40 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
   const execute = (sql: string, ...rest: unknown[]): Row[] | number => {
     const text = String(sql);
     const params = paramList(rest);
-    if (params.length === 0) return toJs(exec1({ sql: text }));
+    if (params.length === 0) return toJs(exec1({ sql: text }, text));
     const types = paramTypesOf(text);
-    return toJs(exec1({ sql: text, params: encodeParams(params, types), types }));
+    return toJs(exec1({ sql: text, params: encodeParams(params, types), types }, text));
   };
 
+  /** Int32Value, as PLV8 reads counts. */
+  const int32 = (v: unknown): number => Number(v) | 0;
+  const direction = (count: number) => (count < 0 ? `BACKWARD ${-count}` : `FORWARD ${count}`);
+
+  /** PLV8's cursor: a closed one is "not found" for every method, including close. */
   function makeCursor(name: string): Cursor {
     let open = true;
     const check = () => {
-      if (!open) throw new Error('cursor is closed');
+      if (!open) throw new Error('cannot find cursor');
     };
     return {
-      fetch(n?: number) {
+      fetch(...args: unknown[]) {
         check();
-        const count = n === undefined ? 1 : Math.trunc(Number(n));
-        const dir = count < 0 ? `BACKWARD ${-count}` : `FORWARD ${count}`;
-        const rows = toJs(exec1({ sql: `FETCH ${dir} FROM ${name}` })) as Row[];
-        return n === undefined ? rows[0] : rows;
+        const wantArray = args.length >= 1;
+        const count = wantArray ? int32(args[0]) : 1;
+        const rows = toJs(exec1({ sql: `FETCH ${direction(count)} FROM ${name}` })) as Row[];
+        if (rows.length === 0) return undefined;
+        return wantArray ? rows : rows[0];
       },
-      move(n: number) {
+      move(...args: unknown[]) {
         check();
-        const count = Math.trunc(Number(n));
-        exec1({ sql: `MOVE ${count < 0 ? `BACKWARD ${-count}` : `FORWARD ${count}`} FROM ${name}` });
+        if (args.length < 1) return;
+        exec1({ sql: `MOVE ${direction(int32(args[0]))} FROM ${name}` });
       },
       close() {
-        if (!open) return;
+        check();
         open = false;
         exec1({ sql: `CLOSE ${name}` });
+        return 1;
       },
     };
   }
@@ -272,7 +321,7 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     const text = String(sql);
     const oids = Array.from(types, (t) => typeOid(String(t)));
     const stmt = nextName('plan');
-    const paramTypes = exec1({ sql: text, stmt, types: oids, describeOnly: true }).paramTypes ?? [];
+    const paramTypes = exec1({ sql: text, stmt, types: oids, describeOnly: true }, text).paramTypes ?? [];
     let freed = false;
     const check = () => {
       if (freed) throw new Error('plan has been freed');
@@ -280,44 +329,54 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     return {
       execute(...rest: unknown[]) {
         check();
-        const params = encodeParams(paramList(rest), paramTypes);
-        return toJs(exec1({ sql: text, bindStmt: stmt, params }));
+        const params = encodeParams(paramList(rest), paramTypes, true);
+        return toJs(exec1({ sql: text, bindStmt: stmt, params }, text));
       },
       cursor(...rest: unknown[]) {
         check();
-        const params = encodeParams(paramList(rest), paramTypes);
+        const params = encodeParams(paramList(rest), paramTypes, true);
         const name = nextName('cursor');
-        exec1({ sql: `DECLARE ${name} CURSOR FOR ${text}`, params, types: paramTypes });
+        exec1({ sql: `DECLARE ${name} CURSOR FOR ${text}`, params, types: paramTypes }, text);
         return makeCursor(name);
       },
       free() {
-        if (freed) return;
+        if (freed) return 0;
         freed = true;
         exec1({ sql: `DEALLOCATE ${stmt}` });
+        return 0;
       },
     };
   };
 
+  /**
+   * As plv8_Subtransaction: no function, no subtransaction (undefined); `fn` is called with
+   * itself as `this`; whatever it throws comes back as a NEW plain Error carrying only
+   * plv8ExceptionMessage(e): no sqlerrcode/code/detail, no custom properties, no subclass.
+   */
   const subtransaction = <T>(fn: () => T): T => {
+    if (typeof fn !== 'function') return undefined as T;
     const sp = nextName('subxact');
     run({ op: 'simple', sql: `SAVEPOINT ${sp}`, savepoint: false });
     let result: T;
     try {
-      result = fn();
+      result = fn.call(fn);
     } catch (e) {
       run({ op: 'simple', sql: `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`, savepoint: false });
-      throw e;
+      throw new Error(plv8ExceptionMessage(e));
     }
     run({ op: 'simple', sql: `RELEASE SAVEPOINT ${sp}`, savepoint: false });
     return result;
   };
 
-  const elog = (level: number, ...msgs: unknown[]): void => {
-    if (!LEVEL_VALUES.has(level)) throw new Error('invalid error level');
-    const message = msgs.map((m) => String(m)).join(' ');
-    if (level >= LEVELS.ERROR) {
-      throw makeError({ message, sqlstate: 'XX000' });
-    }
+  /** As plv8_Elog: usage errors are thrown as strings; ERROR throws a plain Error (no sqlerrcode). */
+  const elog = (...args: unknown[]): void => {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- PLV8 throws these as strings
+    if (args.length < 2) throw 'usage: plv8.elog(elevel, ...)';
+    const level = int32(args[0]);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
+    if (!LEVEL_VALUES.has(level)) throw 'invalid error level';
+    const message = args.slice(1).map((m) => String(m)).join(' ');
+    if (level >= LEVELS.ERROR) throw new Error(message);
     try {
       bridge.log(level, message);
     } catch (e) {
@@ -340,7 +399,12 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     },
     find_function(name: string) {
       const bare = String(name).replace(/\(.*$/, '').trim();
-      const fn = bridge.findFunction(bare);
+      let fn: ((...args: unknown[]) => unknown) | undefined;
+      try {
+        fn = bridge.findFunction(bare);
+      } catch (e) {
+        throw toError(e);
+      }
       if (!fn) throw new Error(`javascript function is not found for "${name}"`);
       return fn;
     },

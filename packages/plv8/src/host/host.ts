@@ -9,6 +9,7 @@ import { createPlv8, LEVELS, type Bridge, type Plv8Api, type Plv8Internal, type 
 import { ChannelError, SyncChannel } from './channel.ts';
 import { OID, unpackSqlstate } from './convert.ts';
 import { runtimeCode } from './sources.ts';
+import { restrictToV8Baseline, scanForMissingBuiltins } from '../v8-baseline.ts';
 import type { Notice, WorkerRequest, WorkerResponse } from './protocol.ts';
 import {
   isSetReturning, loadGeneratedProcedures, returnShape, type GeneratedProcedure,
@@ -92,6 +93,7 @@ export class Plv8Host {
   private readonly signatures = new Map<string, Signature>();
   private readonly onMessage: (m: HostMessage) => void;
   private state: State = 'idle';
+  private readonly contextSyntaxError: SyntaxErrorConstructor;
   /** Round trips to the database since open (for measurements). */
   requests = 0;
 
@@ -109,6 +111,8 @@ export class Plv8Host {
       memoryUsage,
     };
     this.context = vm.createContext({}, { name: 'plv8' });
+    restrictToV8Baseline(this.context);
+    this.contextSyntaxError = vm.runInContext('SyntaxError', this.context) as SyntaxErrorConstructor;
     const install = vm.runInContext(`(function () {\n${runtimeCode()}\nreturn __plv8_runtime.install;\n})()`, this.context, {
       filename: 'plv8-host-runtime.js',
     }) as (b: Bridge, v8Version: string) => Plv8Internal;
@@ -249,6 +253,7 @@ export class Plv8Host {
     this.ensureTransaction();
     try {
       this.ctx.clearCaches();
+      this.checkRegexpFlags(body);
       const fn = vm.runInContext(`(function () {\n${body}\n})`, this.context, { filename: 'plv8-inline.js', lineOffset: -1 }) as () => unknown;
       return fn.call(this.ctx.newObject());
     } catch (e) {
@@ -321,11 +326,27 @@ export class Plv8Host {
     if (!fn) {
       const p = this.procs.get(name);
       if (!p) throw new Plv8Error(`function ${name} is not in the PLV8 bundle`, '42883');
+      this.checkRegexpFlags(p.body);
       const src = `(function (${p.args.map((a) => a[0]).join(', ')}) {\n${p.body}\n})`;
       fn = vm.runInContext(src, this.context, { filename: `${name}.plv8.js`, lineOffset: -1 }) as (...args: unknown[]) => unknown;
       this.compiled.set(name, fn);
     }
     return fn;
+  }
+
+  /**
+   * V8 10.2 rejects a regular expression literal with the `v` flag when it compiles the body;
+   * Node's V8 accepts it, and no run-time change to the context can take that back.
+   */
+  private checkRegexpFlags(body: string): void {
+    if (!MAYBE_V_FLAG.test(body)) return;
+    let problem = regexpFlagProblems.get(body);
+    if (problem === undefined) {
+      const hit = scanForMissingBuiltins(body).find((f) => f.kind === 'regexp-v-flag' && !f.what.startsWith('RegExp('));
+      problem = hit ? `Invalid regular expression flags (line ${hit.line}: ${hit.what})` : null;
+      regexpFlagProblems.set(body, problem);
+    }
+    if (problem !== null) throw new this.contextSyntaxError(problem);
   }
 
   private signature(p: GeneratedProcedure): Signature {
@@ -408,6 +429,11 @@ export class Plv8Host {
   }
 }
 
+/** A slash, regexp flags including v, then no identifier character: cheap test before a scan. */
+const MAYBE_V_FLAG = /\/[dgimsuy]*v[dgimsuy]*(?![\w$])/;
+/** Scan results per body (bodies repeat across hosts): the SyntaxError message, or null. */
+const regexpFlagProblems = new Map<string, string | null>();
+
 function isThenable(v: unknown): boolean {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
@@ -422,12 +448,27 @@ function toPlv8Error(e: unknown, procedure: string | undefined): Plv8Error {
   }
   message = message.replace(/^Error: /, '');
   const x = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
-  let code = 'XX000';
-  if (typeof x.code === 'number') code = unpackSqlstate(x.code);
-  else if (e instanceof ChannelError) code = e.fields.sqlstate;
+  // As js_error::init: `code` through Int32Value (0, e.g. from 'P0001', means none), detail
+  // and hint through ToString, each unless undefined or null.
+  const present = (v: unknown) => v !== undefined && v !== null;
+  const text = (v: unknown) => {
+    try {
+      return String(v);
+    } catch {
+      return '?';
+    }
+  };
+  let packed = 0;
+  try {
+    packed = present(x.code) ? Number(x.code) | 0 : 0;
+  } catch {
+    packed = 0;
+  }
+  let code = packed !== 0 ? unpackSqlstate(packed) : 'XX000';
+  if (e instanceof ChannelError) code = e.fields.sqlstate;
   const extra: { detail?: string; hint?: string; procedure?: string; cause?: unknown; jsStack?: string } = { cause: e };
-  if (typeof x.detail === 'string') extra.detail = x.detail;
-  if (typeof x.hint === 'string') extra.hint = x.hint;
+  if (present(x.detail)) extra.detail = text(x.detail);
+  if (present(x.hint)) extra.hint = text(x.hint);
   if (typeof x.stack === 'string') extra.jsStack = x.stack;
   if (procedure !== undefined) extra.procedure = procedure;
   return new Plv8Error(message, code, extra);
