@@ -193,8 +193,7 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- reader: the views, the functions they call (as the reader), and what the read-only
-  -- commands (report, health, review list, diff) read
+  -- reader: the views and the read-only functions they (and the read-only commands) call
   FOR f IN
     SELECT DISTINCT p.oid::regprocedure::text AS sig
       FROM pg_proc p
@@ -234,8 +233,10 @@ BEGIN
     ELSE
       EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO fifo_engine', s, rel);
     END IF;
-    -- reader: reads facts and computed data; not the audit trail (who changed what)
-    IF rel NOT IN ('trade_records_audit', 'trade_records_legacy_snapshot', 'fifo_adoption') THEN
+    -- reader: reads facts, computed data, the adoption and its legacy values (what report,
+    -- health, review list, diff, export and legacy-compare read); not the audit trail (who
+    -- changed what, when)
+    IF rel <> 'trade_records_audit' THEN
       EXECUTE format('GRANT SELECT ON %I.%I TO fifo_reader', s, rel);
     END IF;
   END LOOP;
@@ -259,7 +260,7 @@ BEGIN
   LOOP
     EXECUTE format('DROP FUNCTION %s', f);
   END LOOP;
-  FOREACH rel IN ARRAY ARRAY['trade_records', 'fifo_allocation_versions', 'fifo_allocations', 'fifo_inventory_snapshot',
+  FOREACH rel IN ARRAY ARRAY['trade_records', 'trade_records_legacy_snapshot', 'fifo_adoption', 'fifo_allocation_versions', 'fifo_allocations', 'fifo_inventory_snapshot',
                              'manual_review_queue', 'fifo_dirty_symbols', 'fifo_computation_log'] LOOP
     IF to_regclass(rel) IS NOT NULL THEN EXECUTE format('REVOKE SELECT ON %I FROM fifo_reader', rel); END IF;
   END LOOP;
