@@ -4,7 +4,7 @@ import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { applyFills, type ApplyResult } from '../ledger-io/apply.ts';
-import { CsvSyntaxError, parseCsv, type CsvTable } from '../ledger-io/csv.ts';
+import { CsvEncodingError, CsvSyntaxError, decodeCsvBytes, parseCsv, type CsvTable } from '../ledger-io/csv.ts';
 import { coinbaseColumns, mappedColumns, readFills, type ColumnMap } from '../ledger-io/fills.ts';
 import { ValueError } from '../ledger-io/values.ts';
 
@@ -16,17 +16,18 @@ const MAX_LISTED_ERRORS = 50;
 
 /** The file as CSV; an unreadable or malformed file is an input error naming it. */
 export function readCsvFile(file: string): CsvTable {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   try {
-    return parseCsv(text);
+    return parseCsv(decodeCsvBytes(bytes));
   } catch (e) {
     if (e instanceof CsvSyntaxError) throw new CliError(`${file} ${e.message}; nothing imported`);
+    if (e instanceof CsvEncodingError) throw new CliError(`${file} ${e.message}; nothing imported`);
     throw e;
   }
 }

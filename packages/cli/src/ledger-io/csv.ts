@@ -24,6 +24,84 @@ export class CsvSyntaxError extends Error {
   }
 }
 
+/** Offset of the first byte that is not well-formed UTF-8 (overlongs, surrogates, > U+10FFFF included), or -1. */
+export function invalidUtf8Offset(b: Uint8Array): number {
+  const n = b.length;
+  let i = 0;
+  while (i < n) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80, hi = 0xbf; // the allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const x = b[i + k];
+      if (x === undefined) return i;
+      if (k === 1 ? x < lo || x > hi : x < 0x80 || x > 0xbf) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** A file that is not UTF-8 text: says what it is instead of failing later on field counts. */
+export class CsvEncodingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CsvEncodingError';
+  }
+}
+
+function lineAt(b: Uint8Array, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (b[i] === 0x0a) line++;
+  return line;
+}
+
+/**
+ * The bytes of a CSV file as text: UTF-8 (a leading UTF-8 BOM is fine). UTF-16/32 (by BOM, or
+ * by NULs between ASCII bytes), binary files (NUL bytes) and malformed UTF-8 are refused,
+ * the last naming its line: nothing is replaced by U+FFFD.
+ */
+export function decodeCsvBytes(b: Uint8Array): string {
+  const at = (i: number) => b[i];
+  if ((at(0) === 0xff && at(1) === 0xfe && at(2) === 0 && at(3) === 0) || (at(0) === 0 && at(1) === 0 && at(2) === 0xfe && at(3) === 0xff)) {
+    throw new CsvEncodingError('is UTF-32 text (it starts with a UTF-32 byte-order mark), not UTF-8: save it as UTF-8 CSV');
+  }
+  if ((at(0) === 0xff && at(1) === 0xfe) || (at(0) === 0xfe && at(1) === 0xff)) {
+    throw new CsvEncodingError(`is UTF-16 text (it starts with the UTF-16 ${at(0) === 0xff ? 'little' : 'big'}-endian byte-order mark), not UTF-8: save it as UTF-8 CSV`);
+  }
+  const nul = b.indexOf(0);
+  if (nul >= 0) {
+    // UTF-16 without a BOM: ASCII text with a NUL after (LE) or before (BE) every character.
+    const sample = b.subarray(0, Math.min(b.length, 4096));
+    let evenNul = 0, oddNul = 0;
+    for (let i = 0; i < sample.length; i++) if (sample[i] === 0) (i % 2 === 0 ? evenNul++ : oddNul++);
+    const half = Math.floor(sample.length / 2);
+    if (half > 0 && (oddNul >= half * 0.9 || evenNul >= half * 0.9) && Math.min(oddNul, evenNul) <= half * 0.1) {
+      throw new CsvEncodingError(`looks like UTF-16 text without a byte-order mark (a NUL byte between the characters), not UTF-8: save it as UTF-8 CSV`);
+    }
+    throw new CsvEncodingError(`is a binary file, not CSV text (a NUL byte at line ${lineAt(b, nul)}, byte offset ${nul})`);
+  }
+  const bad = invalidUtf8Offset(b);
+  if (bad >= 0) {
+    throw new CsvEncodingError(`line ${lineAt(b, bad)}: not valid UTF-8 (byte 0x${b[bad]!.toString(16).toUpperCase().padStart(2, '0')} at byte offset ${bad}); save the file as UTF-8`);
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(b);
+}
+
 /** Parses CSV text into records; blank lines are skipped. Throws CsvSyntaxError on a broken quote. */
 export function parseCsvRecords(text: string): CsvRecord[] {
   const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -8,9 +8,13 @@
  * 100.666…), so an aggregate would have to round its price and its cost basis would no longer
  * be what was paid; separate fills stay exact, and a fill arriving or corrected later is an
  * insert or an update of exactly one fact.
+ *
+ * The key is injective because ids may not contain the separator `:` (refused with the line):
+ * order `a:b` trade `c` and order `a` trade `b:c` would both be `a:b:c`, and an order-level
+ * `a:b` would be the fill `b` of order `a`. Ids without `:` keep the key they always had.
  */
 import { normalizeHeader, parseCsv, type CsvTable } from './csv.ts';
-import { parseDecimal, parseId, parseSide, parseSymbol, parseTimestamp, ValueError } from './values.ts';
+import { charCount, MAX_ID_CHARS, parseDecimal, parseId, parseSide, parseSymbol, parseTimestamp, ValueError } from './values.ts';
 
 export const FIELDS = ['order_id', 'trade_id', 'symbol', 'side', 'size', 'price', 'fee', 'time', 'trade_type', 'size_in_quote'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -96,6 +100,17 @@ export function mappedColumns(specs: readonly string[], header: readonly string[
   return map;
 }
 
+/** The separator of `<order id>:<trade id>`; no id may contain it. */
+export const KEY_SEPARATOR = ':';
+
+function parseKeyPart(raw: string): string {
+  const v = parseId(raw);
+  if (v.includes(KEY_SEPARATOR)) {
+    throw new ValueError(`${JSON.stringify(raw)} contains ":", the separator of the ledger key <order id>:<trade id> (ids with ":" would make keys ambiguous)`);
+  }
+  return v;
+}
+
 export interface ReadOptions {
   assumeUtc?: boolean;
 }
@@ -133,8 +148,8 @@ export function readFills(table: CsvTable, map: ColumnMap, opts: ReadOptions = {
     if (inQuote === 'true' || inQuote === '1' || inQuote === 'yes') {
       bad.push(`line ${rec.line}, column ${JSON.stringify(col('size_in_quote'))}: the size is in the quote currency; the ledger needs the base size (not derived: size / price does not divide exactly)`);
     }
-    const orderId = take('order_id', (r) => parseId(r));
-    const tradeId = map.trade_id === undefined ? null : take('trade_id', (r) => parseId(r, 78));
+    const orderId = take('order_id', parseKeyPart);
+    const tradeId = map.trade_id === undefined ? null : take('trade_id', parseKeyPart);
     const symbol = take('symbol', parseSymbol);
     const side = take('side', parseSide);
     const size = take('size', (r) => parseDecimal(r));
@@ -145,7 +160,12 @@ export function readFills(table: CsvTable, map: ColumnMap, opts: ReadOptions = {
       errors.push(...bad);
       continue;
     }
-    const fill: Fill = { line: rec.line, key: tradeId === null ? orderId : `${orderId}:${tradeId}`, orderId, tradeId, symbol, side, size, price, fee, time };
+    const key = tradeId === null ? orderId : `${orderId}${KEY_SEPARATOR}${tradeId}`;
+    if (charCount(key) > MAX_ID_CHARS) {
+      errors.push(`line ${rec.line}, columns ${JSON.stringify(col('order_id'))} and ${JSON.stringify(col('trade_id'))}: the key order id:trade id is too long: ${charCount(key)} characters, the ledger holds at most ${MAX_ID_CHARS}`);
+      continue;
+    }
+    const fill: Fill = { line: rec.line, key, orderId, tradeId, symbol, side, size, price, fee, time };
     const seen = byKey.get(fill.key);
     if (seen) {
       const same = seen.symbol === fill.symbol && seen.side === fill.side && seen.size === fill.size &&

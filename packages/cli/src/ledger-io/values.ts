@@ -47,34 +47,80 @@ export function parseDecimal(raw: string, rule: DecimalRule = {}): string {
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** The ledger's time range (UTC): 1970-01-01T00:00Z ≤ t < 10000-01-01T00:00Z. */
+export const MIN_TIME_MS = 0;
+export const END_TIME_MS = Date.UTC(10000, 0, 1);
+
+export interface IsoTime {
+  /** ISO text with an explicit offset, for PostgreSQL (keeps microseconds). */
+  text: string;
+  /** Milliseconds since the epoch (UTC), truncated below the millisecond. */
+  ms: number;
+  /** Whether the input digits below the millisecond were all zero. */
+  exactMs: boolean;
+  dateOnly: boolean;
+}
+
+export interface TimeRule {
+  /** Offset-less times are UTC (else they are an error naming --utc). */
+  assumeUtc?: boolean;
+  /** A bare date (YYYY-MM-DD) is midnight UTC. */
+  allowDate?: boolean;
+}
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/** Whether `raw` has the shape of an ISO-8601 date or time (calendar validity aside). */
+export function looksLikeIsoTime(raw: string): boolean {
+  return ISO_TIME.test(raw.trim());
+}
+
+/**
+ * The one time parser (files and flags): ISO 8601, calendar-checked (no Feb 30, no 24:61),
+ * within the ledger's range in UTC (after applying the offset), never read in the machine's
+ * local zone. Throws a ValueError saying what is wrong.
+ */
+export function parseIsoTime(raw: string, rule: TimeRule = {}): IsoTime {
+  const v = raw.trim();
+  const m = ISO_TIME.exec(v);
+  if (!m || (m[4] === undefined && !rule.allowDate)) {
+    throw new ValueError(`${JSON.stringify(raw)} is not an ISO-8601 time such as 2025-01-31T12:00:00Z`);
+  }
+  const [, y, mo, d, h = '00', mi = '00', s = '00', fracPart = '', zone] = m;
+  const year = Number(y), month = Number(mo), day = Number(d);
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const dim = month === 2 && leap ? 29 : DAYS[month - 1];
+  if (month < 1 || month > 12 || dim === undefined || day < 1 || day > dim) throw new ValueError(`${JSON.stringify(raw)} is not a calendar date`);
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) throw new ValueError(`${JSON.stringify(raw)} is not a time of day`);
+  const dateOnly = m[4] === undefined;
+  let offset = zone;
+  if (!offset) {
+    if (!rule.assumeUtc && !dateOnly) throw new ValueError(`${JSON.stringify(raw)} has no UTC offset (add Z or +HH:MM, or pass --utc to read such times as UTC)`);
+    offset = 'Z';
+  }
+  if (offset === 'z' || offset === 'UTC') offset = 'Z';
+  let offsetMinutes = 0;
+  if (offset !== 'Z') {
+    const om = /^([+-])(\d{2}):?(\d{2})?$/.exec(offset)!;
+    if (Number(om[2]) > 14 || Number(om[3] ?? 0) > 59) throw new ValueError(`${JSON.stringify(raw)} has an impossible UTC offset`);
+    offset = `${om[1]}${om[2]}:${om[3] ?? '00'}`;
+    offsetMinutes = (om[1] === '-' ? -1 : 1) * (Number(om[2]) * 60 + Number(om[3] ?? 0));
+  }
+  const digits = fracPart.slice(1);
+  const ms = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s), Number(digits.slice(0, 3).padEnd(3, '0'))) - offsetMinutes * 60_000;
+  if (year < 1970 || !(ms >= MIN_TIME_MS && ms < END_TIME_MS)) {
+    throw new ValueError(`${JSON.stringify(raw)} is out of range (the ledger holds times from 1970-01-01 to 9999-12-31 UTC)`);
+  }
+  return { text: `${y}-${mo}-${d}T${h}:${mi}:${s}${fracPart}${offset}`, ms, exactMs: /^0*$/.test(digits.slice(3)), dateOnly };
+}
+
 /**
  * An ISO-8601 timestamp with a UTC offset (`2025-01-02T03:04:05.123456Z`, `... +01:00`).
  * Without an offset it is an error unless `assumeUtc` (then it is UTC). Returned as text
  * for PostgreSQL to parse (keeps microseconds, which a JS Date would drop).
  */
 export function parseTimestamp(raw: string, opts: { assumeUtc?: boolean } = {}): string {
-  const v = raw.trim();
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/.exec(v);
-  if (!m) throw new ValueError(`${JSON.stringify(raw)} is not an ISO-8601 time such as 2025-01-31T12:00:00Z`);
-  const [, y, mo, d, h, mi, s, fracPart, zone] = m;
-  const year = Number(y), month = Number(mo), day = Number(d);
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const dim = month === 2 && leap ? 29 : DAYS[month - 1];
-  if (month < 1 || month > 12 || dim === undefined || day < 1 || day > dim) throw new ValueError(`${JSON.stringify(raw)} is not a calendar date`);
-  if (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) throw new ValueError(`${JSON.stringify(raw)} is not a time of day`);
-  if (year < 1970 || year > 9999) throw new ValueError(`${JSON.stringify(raw)} is out of range`);
-  let offset = zone;
-  if (!offset) {
-    if (!opts.assumeUtc) throw new ValueError(`${JSON.stringify(raw)} has no UTC offset (add Z or +HH:MM, or pass --utc to read such times as UTC)`);
-    offset = 'Z';
-  }
-  if (offset === 'z' || offset === 'UTC') offset = 'Z';
-  if (offset !== 'Z') {
-    const om = /^([+-])(\d{2}):?(\d{2})?$/.exec(offset)!;
-    if (Number(om[2]) > 14 || Number(om[3] ?? 0) > 59) throw new ValueError(`${JSON.stringify(raw)} has an impossible UTC offset`);
-    offset = `${om[1]}${om[2]}:${om[3] ?? '00'}`;
-  }
-  return `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}${fracPart ?? ''}${offset}`;
+  return parseIsoTime(raw, { assumeUtc: opts.assumeUtc }).text;
 }
 
 /** buy or sell, any case. */
@@ -100,12 +146,43 @@ export function parseAsset(raw: string): string {
   return v;
 }
 
-/** An identifier (order id, trade id): non-blank, no control characters, at most `max` characters. */
-export function parseId(raw: string, max = 120): string {
-  const v = raw.trim();
+/**
+ * Characters no identifier may hold: controls (Cc), format characters (Cf: zero-width
+ * spaces and joiners, bidi controls, soft hyphen, BOM, ...), every space separator but
+ * U+0020 (Zs: NBSP, U+2000-U+200A, U+3000, ...), line/paragraph separators (Zl, Zp),
+ * invisible fillers and variation selectors, private use and non-characters. The same list
+ * as the ledger's order_id rule, code point by code point (docs and README say so).
+ */
+export const ID_FORBIDDEN_CHARS =
+  '\\u0000-\\u001F\\u007F-\\u00A0\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890-\\u0891\\u08E2' +
+  '\\u115F\\u1160\\u1680\\u180B-\\u180F\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\u3164' +
+  '\\uD800-\\uF8FF\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFF' +
+  '\\u{110BD}\\u{110CD}\\u{13430}-\\u{1345F}\\u{1BCA0}-\\u{1BCA3}\\u{1D173}-\\u{1D17A}\\u{E0000}-\\u{E0FFF}\\u{F0000}-\\u{10FFFF}';
+const ID_FORBIDDEN = new RegExp(`[${ID_FORBIDDEN_CHARS}]`, 'u');
+
+/** The ledger's order_id length limit, in characters (code points, as PostgreSQL counts). */
+export const MAX_ID_CHARS = 200;
+
+export function charCount(v: string): number {
+  let n = 0;
+  for (const _ of v) n++;
+  return n;
+}
+
+/**
+ * An identifier (order id, trade id): surrounding ASCII spaces dropped; then 1 to `max`
+ * characters (code points), none of ID_FORBIDDEN_CHARS.
+ */
+export function parseId(raw: string, max = MAX_ID_CHARS): string {
+  const v = raw.replace(/^ +| +$/g, '');
   if (v === '') throw new ValueError('is empty');
-  if (/[\u0000-\u001f\u007f]/.test(v)) throw new ValueError(`${JSON.stringify(raw)} contains control characters`);
-  if (v.length > max) throw new ValueError(`is longer than ${max} characters`);
+  const n = charCount(v);
+  if (n > max) throw new ValueError(`is too long: ${n} characters, at most ${max}`);
+  const bad = ID_FORBIDDEN.exec(v);
+  if (bad) {
+    const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new ValueError(`${JSON.stringify(raw)} contains an invisible, control or non-ASCII space character (U+${cp})`);
+  }
   return v;
 }
 
