@@ -1,4 +1,5 @@
 import { CliError } from '../errors.ts';
+import { looksLikeIsoTime, parseIsoTime, ValueError } from '../ledger-io/values.ts';
 
 export function positiveInt(name: string, raw: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
@@ -15,12 +16,33 @@ export function allocationVersion(flag: string | undefined): number {
   return 1;
 }
 
-/** An ISO-8601 date or timestamp (a date alone means midnight UTC). */
-export function parseTime(name: string, raw: string): Date {
-  const ok = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(raw);
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
-  if (!ok || Number.isNaN(d.getTime())) {
-    throw new CliError(`${name} must be an ISO date or time such as 2026-01-31 or 2026-01-31T12:00:00Z, got ${JSON.stringify(raw)}`);
+export interface FlagTime {
+  raw: string;
+  time: Date;
+  /** A bare date (YYYY-MM-DD): midnight UTC. */
+  dateOnly: boolean;
+}
+
+/**
+ * The one parser of time flags (--from, --to, --since, --time, ...): an ISO date or time;
+ * without an offset it is UTC (never the machine's zone). Impossible dates and times
+ * (2025-02-30, 24:61) and sub-millisecond digits a Date cannot hold are usage errors.
+ */
+export function parseTimeFlag(name: string, raw: string): FlagTime {
+  if (!looksLikeIsoTime(raw)) {
+    throw new CliError(`${name} must be an ISO date or time such as 2026-01-31 or 2026-01-31T12:00:00Z (UTC unless an offset is given), got ${JSON.stringify(raw)}`);
   }
-  return d;
+  let t;
+  try {
+    t = parseIsoTime(raw, { assumeUtc: true, allowDate: true });
+  } catch (e) {
+    if (e instanceof ValueError) throw new CliError(`${name} ${e.message}`);
+    throw e;
+  }
+  if (!t.exactMs) throw new CliError(`${name} ${JSON.stringify(raw)} has digits below the millisecond; give at most 3 decimal places`);
+  return { raw, time: new Date(t.ms), dateOnly: t.dateOnly };
+}
+
+export function parseTime(name: string, raw: string): Date {
+  return parseTimeFlag(name, raw).time;
 }

@@ -6,7 +6,7 @@ import { CliError, EXIT_OK } from '../errors.ts';
 import { renderHtml } from '../report/html.ts';
 import { buildReport, GROUP_BY, type GroupBy, type ReportData, type TimeBound } from '../report/query.ts';
 import { renderCsv, renderJson, renderText } from '../report/text.ts';
-import { allocationVersion, parseTime, positiveInt } from './args.ts';
+import { allocationVersion, parseTimeFlag, positiveInt } from './args.ts';
 
 export const reportUsage =
   'usage: fifo report [--version N] [--from D] [--to D] [--by symbol|day|source|trigger] [--format table|csv|json|html] [--out FILE] [--unmatched-limit N]';
@@ -16,7 +16,7 @@ export type ReportFormat = (typeof FORMATS)[number];
 
 function timeBound(name: string, raw: string | undefined): TimeBound | null {
   if (raw === undefined) return null;
-  return { raw, time: parseTime(name, raw), dateOnly: /^\d{4}-\d{2}-\d{2}$/.test(raw) };
+  return parseTimeFlag(name, raw);
 }
 
 function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {

@@ -5,9 +5,10 @@ import { openProcedureSession } from '../compute/sessions.ts';
 import { runCompute } from '../compute/run-compute.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { record, table } from '../format.ts';
-import { parseDecimal, ValueError } from '../ledger-io/values.ts';
+import { parseAsset, parseDecimal, ValueError } from '../ledger-io/values.ts';
 import { closeItem, getItem, listItems, sellContext, STATUSES, summary, type StatusFilter } from '../review/queue.ts';
 import { allocationVersion, parseTime, positiveInt } from './args.ts';
+import { canonicalSymbol } from './symbols.ts';
 
 export const reviewUsage = `usage: fifo review list [--status pending|resolved|ignored|all] [--type T] [--symbol S ...] [--version N] [--limit N] [--json]
        fifo review show ID [--json]
@@ -29,10 +30,14 @@ function note(raw: string | undefined): string {
 function filterSymbols(raw: readonly string[] | undefined): string[] | null {
   if (!raw || raw.length === 0) return null;
   const out = raw.flatMap((r) => r.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  for (const s of out) {
-    if (!/^[A-Za-z0-9._]{1,32}-([A-Za-z0-9._]{1,32}|\*)$/.test(s)) throw new CliError(`--symbol ${JSON.stringify(s)}: not a symbol of the form BASE-QUOTE (e.g. SOL-USD)`);
-  }
-  return out;
+  return out.map((s) => {
+    if (!s.endsWith('-*')) return canonicalSymbol(s);
+    try {
+      return `${parseAsset(s.slice(0, -2))}-*`;
+    } catch {
+      throw new CliError(`--symbol ${JSON.stringify(s)}: not a symbol of the form BASE-QUOTE (e.g. SOL-USD) or ASSET-*`);
+    }
+  });
 }
 
 export async function reviewCommand(args: readonly string[]): Promise<number> {
