@@ -68,6 +68,20 @@ describe('roles fifo_writer, fifo_reader, fifo_engine', () => {
     await expect(t.query(`UPDATE trade_records_audit SET symbol = 'X-Y'`)).rejects.toThrow(/append-only/);
   });
 
+  it('re-applies the pins and grants idempotently, and only the owner may', async () => {
+    const acl = () => t.query(`
+      SELECT p.oid::regprocedure::text AS name, p.proacl::text AS acl, p.proconfig::text AS config FROM pg_proc p WHERE p.pronamespace = $1::regnamespace
+      UNION ALL SELECT c.relname, c.relacl::text, NULL FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'v')
+      ORDER BY 1`, [t.schema]);
+    const before = await acl();
+    await t.query(`SELECT fifo_apply_security()`);
+    await t.query(`SELECT fifo_apply_security()`);
+    expect(await acl()).toEqual(before);
+    for (const role of ['fifo_engine', 'fifo_writer', 'fifo_reader']) {
+      await expect(as(role, `SELECT fifo_apply_security()`)).rejects.toMatchObject({ code: '42501' });
+    }
+  });
+
   it('lets the engine compute (Node host) with its own rights only', async () => {
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('s1', 'SOL-USD', 'sell', 0.5, 12, now() + interval '1 s')`);
     const u = new URL(t.url);
