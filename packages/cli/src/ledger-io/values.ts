@@ -109,7 +109,7 @@ export function parseIsoTime(raw: string, rule: TimeRule = {}): IsoTime {
   const digits = fracPart.slice(1);
   const ms = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s), Number(digits.slice(0, 3).padEnd(3, '0'))) - offsetMinutes * 60_000;
   if (year < 1970 || !(ms >= MIN_TIME_MS && ms < END_TIME_MS)) {
-    throw new ValueError(`${JSON.stringify(raw)} is out of range (the ledger holds times from 1970-01-01 to 9999-12-31 UTC)`);
+    throw new ValueError(`${JSON.stringify(raw)} is out of range (times from 1970-01-01 up to 9999-12-31 UTC, after applying the offset)`);
   }
   return { text: `${y}-${mo}-${d}T${h}:${mi}:${s}${fracPart}${offset}`, ms, exactMs: /^0*$/.test(digits.slice(3)), dateOnly };
 }
@@ -147,17 +147,22 @@ export function parseAsset(raw: string): string {
 }
 
 /**
- * Characters no identifier may hold: controls (Cc), format characters (Cf: zero-width
- * spaces and joiners, bidi controls, soft hyphen, BOM, ...), every space separator but
- * U+0020 (Zs: NBSP, U+2000-U+200A, U+3000, ...), line/paragraph separators (Zl, Zp),
- * invisible fillers and variation selectors, private use and non-characters. The same list
- * as the ledger's order_id rule, code point by code point (docs and README say so).
+ * Characters the ledger refuses in an order id (migration 010, `hidden`), code point by code
+ * point: C0/C1 controls and DEL (tab, LF, CR included), spaces other than U+0020, and the
+ * invisible format characters (soft hyphen, zero-width spaces and joiners, bidi controls, BOM).
  */
-export const ID_FORBIDDEN_CHARS =
-  '\\u0000-\\u001F\\u007F-\\u00A0\\u00AD\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890-\\u0891\\u08E2' +
-  '\\u115F\\u1160\\u1680\\u180B-\\u180F\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\u3164' +
-  '\\uD800-\\uF8FF\\uFE00-\\uFE0F\\uFEFF\\uFFA0\\uFFF0-\\uFFFF' +
-  '\\u{110BD}\\u{110CD}\\u{13430}-\\u{1345F}\\u{1BCA0}-\\u{1BCA3}\\u{1D173}-\\u{1D17A}\\u{E0000}-\\u{E0FFF}\\u{F0000}-\\u{10FFFF}';
+export const LEDGER_ID_FORBIDDEN =
+  '\\u0000-\\u001F\\u007F-\\u009F\\u00A0\\u00AD\\u1680\\u180E\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\uFEFF';
+/**
+ * What import refuses on top: the other Unicode format characters (Cf: Arabic letter mark,
+ * prepended number signs, tags), invisible fillers, the combining grapheme joiner, variation
+ * selectors, surrogates, private use and non-characters.
+ */
+export const IMPORT_ID_FORBIDDEN_EXTRA =
+  '\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890-\\u0891\\u08E2\\u115F\\u1160\\u180B-\\u180F\\u3164' +
+  '\\uD800-\\uF8FF\\uFE00-\\uFE0F\\uFFA0\\uFFF0-\\uFFFF\\u{110BD}\\u{110CD}\\u{13430}-\\u{1345F}' +
+  '\\u{1BCA0}-\\u{1BCA3}\\u{1D173}-\\u{1D17A}\\u{E0000}-\\u{E0FFF}\\u{F0000}-\\u{10FFFF}';
+export const ID_FORBIDDEN_CHARS = LEDGER_ID_FORBIDDEN + IMPORT_ID_FORBIDDEN_EXTRA;
 const ID_FORBIDDEN = new RegExp(`[${ID_FORBIDDEN_CHARS}]`, 'u');
 
 /** The ledger's order_id length limit, in characters (code points, as PostgreSQL counts). */
