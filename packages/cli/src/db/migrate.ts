@@ -47,7 +47,11 @@ export async function migrate(opts: MigrateOptions): Promise<string[]> {
       verbose: false,
       logger: { debug: () => {}, info: say, warn: say, error: say },
     };
-    const { runner } = await import('node-pg-migrate'); // loaded only by the commands that migrate
+    const { runner, PG_MIGRATE_LOCK_ID } = await import('node-pg-migrate'); // loaded only by the commands that migrate
+    // node-pg-migrate only tries its database-wide lock and fails at once when another
+    // migration (of any schema) holds it: wait for it instead, and keep it over the install
+    // and grants below (advisory locks nest within a session).
+    await client.query('SELECT pg_advisory_lock($1::bigint)', [String(PG_MIGRATE_LOCK_ID)]);
     const ran = await runner(options);
     if (opts.direction === 'up') {
       // Migration 004 installs the PLV8 functions once; later bundles are installed here. Then
@@ -67,6 +71,7 @@ export async function migrate(opts: MigrateOptions): Promise<string[]> {
         throw e;
       }
     }
+    await client.query('SELECT pg_advisory_unlock($1::bigint)', [String(PG_MIGRATE_LOCK_ID)]);
     return ran.map((m) => m.name);
   } finally {
     await client.end();
