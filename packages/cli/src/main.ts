@@ -74,6 +74,15 @@ commands:
 
 environment: DATABASE_URL picks the database; FIFO_ALLOCATION_VERSION the default version (1).`;
 
+// `fifo ... | head`: the reader went away; stop quietly, as Unix tools do, not with a stack
+// trace. Whatever was mid-transaction rolls back with the connection.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw err;
+  });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {

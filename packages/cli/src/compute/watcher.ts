@@ -3,6 +3,11 @@
  * bursts for `debounceMs`, and run an incremental compute of those symbols. Catches up on
  * start and after every reconnect (whatever is dirty), reconnects after a database restart,
  * and stops between runs: a run is one transaction per batch, so a stop never half-writes.
+ *
+ * Any login may NOTIFY fifo_ledger, so a payload is only a hint: it must look like a symbol,
+ * at most MAX_PENDING distinct names are kept per window (more and the watcher falls back to
+ * the dirty markers, which only the ledger trigger writes), and a run is started only for
+ * symbols the ledger marked dirty. Junk costs one small query per window and writes nothing.
  */
 import pg from 'pg';
 import { connect } from '../db/connect.ts';
@@ -27,6 +32,13 @@ export interface Watcher {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The ledger's symbol shape (a NOTIFY payload that is not one is ignored). */
+const SYMBOL = /^[A-Za-z0-9._]{1,32}-[A-Za-z0-9._]{1,32}$/;
+/** Distinct symbols kept from notifications per debounce window; beyond, catch up from the dirty markers. */
+export const MAX_PENDING = 1000;
+/** At most one "ignored notifications" line per this many ms. */
+const IGNORED_LOG_MS = 60_000;
+
 export function startWatcher(opts: WatchOptions): Watcher {
   const log = opts.log ?? (() => {});
   const debounce = opts.debounceMs ?? 200;
@@ -35,13 +47,25 @@ export function startWatcher(opts: WatchOptions): Watcher {
   let catchUp = true;
   let wake: (() => void) | undefined;
   let listener: pg.Client | undefined;
+  let ignored = 0;
+  let ignoredLoggedAt = 0;
 
   const nudge = () => wake?.();
 
   async function listen(): Promise<void> {
     const c = new pg.Client({ connectionString: opts.url, application_name: 'fifo-ledger watch' });
     c.on('notification', (n) => {
-      if (n.payload) pending.add(n.payload);
+      const p = n.payload ?? '';
+      if (!SYMBOL.test(p)) {
+        ignored++;
+        return;
+      }
+      if (catchUp) return; // the next run reads every dirty symbol anyway
+      pending.add(p);
+      if (pending.size > MAX_PENDING) {
+        pending = new Set();
+        catchUp = true;
+      }
       nudge();
     });
     c.on('error', () => {
@@ -68,20 +92,41 @@ export function startWatcher(opts: WatchOptions): Watcher {
     await w?.client.end().catch(() => {});
   }
 
+  function reportIgnored(): void {
+    if (ignored === 0 || Date.now() - ignoredLoggedAt < IGNORED_LOG_MS) return;
+    log(`ignored ${ignored} notification(s) on fifo_ledger whose payload is not a symbol`);
+    ignored = 0;
+    ignoredLoggedAt = Date.now();
+  }
+
+  /** The named symbols (all when null) that the ledger marked dirty for this version. */
+  async function dirtyAmong(client: pg.Client, symbols: string[] | null): Promise<string[]> {
+    const { rows } = await client.query<{ symbol: string }>(
+      `SELECT symbol FROM fifo_dirty_symbols WHERE allocation_version = $1 AND ($2::text[] IS NULL OR symbol = ANY ($2::text[]))`,
+      [opts.version, symbols]);
+    return rows.map((r) => r.symbol);
+  }
+
   async function computeOnce(symbols: string[] | null): Promise<void> {
+    reportIgnored();
     if (!worker) {
       const client = await connect(opts.url);
       client.on('error', () => {}); // surfaces on the next query; the loop reconnects
       worker = { client, session: await openProcedureSession(client, opts.url, opts.host) };
     }
     try {
+      // no run (and no run row) for a notification that names nothing dirty
+      const dirty = await dirtyAmong(worker.client, symbols);
+      if (dirty.length === 0) return;
       const r = await runCompute(worker.client, worker.session, {
-        version: opts.version, symbols, force: false, incremental: true, strictSymbols: false,
+        version: opts.version, symbols: symbols === null ? null : dirty, force: false, incremental: true, strictSymbols: false,
       });
       if (r.symbolsConsidered > 0) {
         log(`run ${r.computationId}: ${r.status}, ${r.symbolsComputed} symbol(s), ${r.tradesProcessed} trades, ` +
           `${r.allocationsWritten} allocations, ${r.durationMs} ms`);
       }
+      for (const f of r.failures.slice(0, 20)) log(`run ${r.computationId}: ${f.symbol} failed: ${f.error ?? 'no reason given'}`);
+      if (r.failures.length > 20) log(`run ${r.computationId}: ... and ${r.failures.length - 20} more failed symbol(s) (fifo health, fifo_computation_log.error)`);
       opts.onRun?.(r);
     } catch (e) {
       await closeWorker();
