@@ -121,6 +121,35 @@ describe('fifo import coinbase', () => {
     expect(await ledgerState(t)).toEqual(before);
   });
 
+  it('keeps keys injective: ids holding the ":" separator are refused, so order a:b trade c never overwrites order a trade b:c', async () => {
+    const head = readFileSync(coinbase, 'utf8').split('\n')[0];
+    const row = (trade: string, order: string, size: string) =>
+      `e-1,${trade},${order},2025-03-09T00:00:00Z,FILL,50,${size},0.1,SOL-USD,x,TAKER,false,u-1,BUY`;
+    const first = join(tmp, 'key-first.csv');
+    writeFileSync(first, `${head}\n${row('b:c', 'a', '1')}\n`);
+    const second = join(tmp, 'key-second.csv');
+    writeFileSync(second, `${head}\n${row('c', 'a:b', '7')}\n`);
+    const before = await ledgerState(t);
+    // before the fix both were keyed a:b:c and the second import UPDATEd the first fact
+    const r1 = await runFifo(['import', 'coinbase', first], { DATABASE_URL: t.url });
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/line 2, column "trade_id": trade id "b:c" contains ":", the separator of the ledger key/);
+    const r2 = await runFifo(['import', 'coinbase', second], { DATABASE_URL: t.url });
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/line 2, column "order_id": order id "a:b" contains ":"/);
+    expect(await ledgerState(t)).toEqual(before);
+    expect(await t.query(`SELECT order_id FROM trade_records WHERE order_id LIKE 'a:%'`)).toEqual([]);
+  });
+
+  it('reads a UTF-8 file with a byte-order mark like one without', async () => {
+    const withBom = join(tmp, 'bom.csv');
+    writeFileSync(withBom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(coinbase)]));
+    const r = await runFifo(['import', 'coinbase', withBom, '--json', '--dry-run'], { DATABASE_URL: t.url });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ read: 5, inserted: 0, updated: [{ key: 'ord-a1:tr-1002' }], unchanged: 4 });
+  });
+
   it('skips fills of an order the ledger already holds as one order-level fact (no double count)', async () => {
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source)
                    VALUES ('ord-z1', 'SOL-USD', 'buy', 2, 99, 0.5, '2025-03-07Z', 'bot')`);
