@@ -72,6 +72,8 @@ commands:
                              fifo_demo; with DATABASE_URL: schema fifo_demo): sample ledger, compute,
                              report, health, review queue, HTML report (default out/demo-report.html)
 
+times (--from, --to, --since, --time): an ISO date or time; without an offset it is UTC, never the
+machine's zone; impossible dates (2025-02-30) are refused. --symbol: BASE-QUOTE, any case (sol-usd = SOL-USD).
 environment: DATABASE_URL picks the database; FIFO_ALLOCATION_VERSION the default version (1).`;
 
 // `fifo ... | head`: the reader went away; stop quietly, as Unix tools do, not with a stack
