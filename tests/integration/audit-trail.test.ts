@@ -5,6 +5,7 @@
  * latest audit row, audited facts that are gone.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
 const insert = (rows: string) =>
@@ -74,6 +75,12 @@ describe('v_audit_trail_discrepancies', () => {
     await t.query(insert(`('f5', 'SOL-USD', 'buy', 3, 9, 0, '2025-01-04Z')`));
     await t.query(`RESET session_replication_role`);
     expect((await discrepancies(t)).filter((d) => d.order_id === 'f5')).toEqual([{ order_id: 'f5', check_name: 'fact_differs_from_audit' }]);
+    // the invariants include them, so `fifo validate` fails and names them
+    expect(await t.query(`SELECT order_id, check_name FROM v_allocation_discrepancies WHERE allocation_version IS NULL
+                           ORDER BY order_id, check_name`)).toEqual(await discrepancies(t));
+    const validated = await runFifo(['validate'], { DATABASE_URL: t.url });
+    expect(validated.code).toBe(1);
+    expect(validated.stdout + validated.stderr).toMatch(/fact_differs_from_audit/);
     // the reader sees it too
     await t.query('BEGIN');
     await t.query('SET LOCAL ROLE fifo_reader');
