@@ -184,3 +184,37 @@ describe('fifo_compute called with more symbols than one batch holds', () => {
     expect((await runFifo(['validate'], { DATABASE_URL: t.url })).code).toBe(0);
   });
 });
+
+describe('the CLI on a login whose TimeZone is not UTC', () => {
+  let t: TestSchema;
+  beforeAll(async () => {
+    t = await createTestSchema({
+      migrated: false,
+      before: `CREATE TABLE trade_records (order_id text PRIMARY KEY, symbol text NOT NULL, side text NOT NULL,
+                 size numeric NOT NULL, price numeric NOT NULL, total_fees_usd numeric NOT NULL DEFAULT 0,
+                 order_time timestamp NOT NULL, pnl_usd numeric);`,
+    });
+    await t.migrate('up');
+  });
+  afterAll(() => t.drop());
+
+  it('writes and compares a timestamp column as UTC (import, --since)', async () => {
+    const dir = await import('node:fs').then((fs) => fs.mkdtempSync('/tmp/fifo-tz-'));
+    const file = `${dir}/fills.csv`;
+    (await import('node:fs')).writeFileSync(file, 'trade_id,order_id,trade_time,price,size,commission,product_id,side\n' +
+      't1,o1,2025-03-03T00:30:00Z,100,2,0,SOL-USD,BUY\nt2,o2,2025-03-03T23:30:00Z,110,1,0,SOL-USD,SELL\n');
+    const tokyo = inZone(t, 'Asia/Tokyo');
+    const imported = await runFifo(['import', 'coinbase', file], { DATABASE_URL: tokyo });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(await t.query(`SELECT order_id, order_time::text AS t FROM trade_records ORDER BY 1`)).toEqual([
+      { order_id: 'o1:t1', t: '2025-03-03 00:30:00' },
+      { order_id: 'o2:t2', t: '2025-03-03 23:30:00' },
+    ]);
+    // the sell is after 2025-03-03T12:00Z (UTC); in Tokyo's reading it would not be
+    const computed = await runFifo(['compute', '--incremental', '--since', '2025-03-03T12:00:00Z', '--json'], { DATABASE_URL: tokyo });
+    expect(computed.code, computed.stderr).toBe(0);
+    expect(await t.query(`SELECT sell_order_id, buy_order_id, ${UTC_TEXT('sell_time')} AS sell_time FROM fifo_allocations`)).toEqual([
+      { sell_order_id: 'o2:t2', buy_order_id: 'o1:t1', sell_time: '2025-03-03 23:30:00' },
+    ]);
+  });
+});

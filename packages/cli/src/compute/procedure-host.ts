@@ -3,6 +3,7 @@
  * or in the Node PLV8 host over a connection. Either way one transaction per batch.
  */
 import pg from 'pg';
+import { openSession } from '../db/connect.ts';
 
 export type HostKind = 'plv8' | 'client';
 
@@ -24,8 +25,7 @@ export async function plv8ProceduresInstalled(client: pg.Client): Promise<boolea
 
 /** The in-database host: `SELECT <procedure>($1, ...)` in a transaction. */
 export async function openPlv8Session(url: string): Promise<ProcedureSession> {
-  const client = new pg.Client({ connectionString: url, application_name: 'fifo-ledger compute' });
-  await client.connect();
+  const client = await openSession(url, 'fifo-ledger compute');
   return {
     kind: 'plv8',
     async callInTransaction(name, args) {
