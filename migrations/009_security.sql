@@ -172,8 +172,6 @@ BEGIN
   IF s IS NULL OR s IN ('pg_catalog', 'information_schema') OR s LIKE 'pg\_temp%' THEN
     RAISE EXCEPTION 'fifo_apply_security: current schema % is not a fifo-ledger schema', coalesce(s, 'NULL');
   END IF;
-  -- Future functions of this owner in this schema start without PUBLIC execute.
-  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC', s);
   EXECUTE format('GRANT USAGE ON SCHEMA %I TO fifo_writer, fifo_reader, fifo_engine', s);
 
   FOR f IN
@@ -181,6 +179,7 @@ BEGIN
            coalesce(pin = ANY (p.proconfig), false) AS pinned
       FROM pg_proc p
      WHERE p.pronamespace = s::regnamespace AND p.prokind IN ('f', 'p', 'w')
+       AND p.proname LIKE 'fifo\_%'  -- ours only: the schema may be public, holding the user's own
        AND pg_has_role(p.proowner, 'USAGE')
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
   LOOP
@@ -212,6 +211,12 @@ BEGIN
     SELECT c.relname FROM pg_class c
      WHERE c.relnamespace = s::regnamespace AND c.relkind IN ('v', 'm') AND c.relname LIKE 'v\_%'
        AND pg_has_role(c.relowner, 'USAGE')
+       -- ours only: views that read this schema's fifo-ledger tables
+       AND EXISTS (SELECT 1 FROM pg_rewrite w JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                     JOIN pg_class t ON t.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass
+                    WHERE w.ev_class = c.oid AND t.relnamespace = s::regnamespace
+                      AND (t.relname IN ('trade_records', 'trade_records_audit', 'trade_records_legacy_snapshot')
+                           OR t.relname LIKE 'fifo\_%'))
   LOOP
     EXECUTE format('GRANT SELECT ON %I.%I TO fifo_reader, fifo_engine', s, rel);
   END LOOP;
@@ -264,7 +269,6 @@ BEGIN
                              'manual_review_queue', 'fifo_dirty_symbols', 'fifo_computation_log'] LOOP
     IF to_regclass(rel) IS NOT NULL THEN EXECUTE format('REVOKE SELECT ON %I FROM fifo_reader', rel); END IF;
   END LOOP;
-  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT EXECUTE ON FUNCTIONS TO PUBLIC', s);
 END
 $down$;
 DROP FUNCTION IF EXISTS fifo_apply_security();

@@ -82,6 +82,16 @@ describe('roles fifo_writer, fifo_reader, fifo_engine', () => {
     }
   });
 
+  it("leaves the user's own functions and views in the schema alone (it may be public)", async () => {
+    await t.query(`CREATE FUNCTION my_helper() RETURNS int LANGUAGE sql AS 'SELECT 1'`);
+    await t.query(`CREATE VIEW v_mine AS SELECT 1 AS one`);
+    await t.query(`SELECT fifo_apply_security()`);
+    expect(await t.query(`SELECT proconfig, has_function_privilege('public', oid, 'EXECUTE') AS public_may
+                           FROM pg_proc WHERE oid = 'my_helper()'::regprocedure`)).toEqual([{ proconfig: null, public_may: true }]);
+    expect(await t.query(`SELECT has_table_privilege('fifo_reader', 'v_mine', 'SELECT') AS reader_may`)).toEqual([{ reader_may: false }]);
+    await t.query(`DROP FUNCTION my_helper(); DROP VIEW v_mine`);
+  });
+
   it('lets the engine compute (Node host) with its own rights only', async () => {
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('s1', 'SOL-USD', 'sell', 0.5, 12, now() + interval '1 s')`);
     const u = new URL(t.url);
