@@ -117,6 +117,14 @@ describe('build', () => {
     expect(findForbiddenGlobals('const r = require("fs");\nqueueMicrotask(f)').map((f) => [f.name, f.line])).toEqual([['require', 1], ['queueMicrotask', 2]]);
   });
 
+  it('rejects JavaScript that V8 10.2 (PLV8 3.1.10 on Debian) lacks, though Node 20 has it', async () => {
+    const entry = join(tmp, 'newer.ts');
+    writeFileSync(entry, `export const procedures = { p: { args: [], returns: 'int', volatility: 'STABLE',
+      fn: () => [3, 1, 2].toSorted()[0]! + (/[a]/v.test('a') ? 1 : 0) } };`);
+    await expect(buildProcedures({ entry })).rejects.toThrow(BuildError);
+    await expect(buildProcedures({ entry })).rejects.toThrow(/toSorted[\s\S]*needs V8[\s\S]*flag v/);
+  });
+
   it('validates procedure specs', async () => {
     const entry = join(tmp, 'badspec.ts');
     writeFileSync(entry, `export const procedures = { p: { args: [['default', 'int']], returns: 'int', volatility: 'STABLE', fn: () => 1 } };`);

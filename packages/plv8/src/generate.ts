@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import vm from 'node:vm';
 import type * as esbuild from 'esbuild';
+import { PLV8_VERSION } from './host/api.ts';
 import { quoteIdent } from './host/convert.ts';
+import { describeFindings, restrictToV8Baseline, scanForMissingBuiltins } from './v8-baseline.ts';
 import { isSetReturning, repoRoot as defaultRepoRoot, type GeneratedProcedure, type Volatility } from './procedures.ts';
 
 export const BUNDLE_GLOBAL = '__fifo_bundle';
@@ -258,8 +260,9 @@ function validateSpecs(procs: unknown): Array<Omit<GeneratedProcedure, 'body' | 
 /** Evaluates the bundle the way PLV8 would (an empty V8 context + PLV8 globals) and reads the specs. */
 function readSpecs(bundle: string): unknown {
   const ctx = vm.createContext({});
+  restrictToV8Baseline(ctx);
   vm.runInContext(
-    `var plv8 = new Proxy({}, { get(_, k) { if (k === 'version') return '3.2.2';
+    `var plv8 = new Proxy({}, { get(_, k) { if (k === 'version') return ${JSON.stringify(PLV8_VERSION)};
        return function () { throw new Error('plv8.' + String(k) + ' called while the bundle is being loaded'); }; } });
      var DEBUG5 = 10, DEBUG4 = 11, DEBUG3 = 12, DEBUG2 = 13, DEBUG1 = 14, LOG = 15, INFO = 17, NOTICE = 18, WARNING = 19, ERROR = 21;`,
     ctx,
@@ -410,6 +413,8 @@ export async function buildProcedures(opts: BuildOptions = {}): Promise<BuildRes
     const list = forbidden.slice(0, 20).map((f) => `  ${f.name} (bundle line ${f.line}): ${f.excerpt}`).join('\n');
     throw new BuildError(`the bundle uses APIs PLV8 does not have (no Node or Web globals in PLV8):\n${list}`);
   }
+  const newer = describeFindings(scanForMissingBuiltins(bundle), 'the bundle');
+  if (newer) throw new BuildError(newer);
   if (MIGRATION_MARKER.test(bundle)) throw new BuildError('the bundle contains a line node-pg-migrate would read as an Up/Down marker');
   const bundleId = createHash('sha256').update(bundle).digest('hex');
   const specs = validateSpecs(readSpecs(bundle));
