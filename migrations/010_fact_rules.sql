@@ -34,14 +34,23 @@ COMMENT ON COLUMN fifo_adoption.tightened IS
 --   controls and DEL (U+0001-U+001F incl. tab, LF and CR, U+007F-U+009F), spaces other than
 --   U+0020 (U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) and
 --   invisible format characters (U+00AD, U+180E, U+200B-U+200F, U+202A-U+202E,
---   U+2060-U+206F, U+FEFF); no space at either end.
+--   U+2060-U+206F, U+FEFF), the other format characters, fillers, joiners and variation
+--   selectors (U+034F, U+0600-U+0605, U+061C, U+06DD, U+070F, U+0890-U+0891, U+08E2, U+115F,
+--   U+1160, U+180B-U+180F, U+3164, U+FE00-U+FE0F, U+FFA0, U+110BD, U+110CD, U+13430-U+1345F,
+--   U+1BCA0-U+1BCA3, U+1D173-U+1D17A, U+E0000-U+E0FFF), private use and non-characters
+--   (U+E000-U+F8FF, U+FFF0-U+FFFF, U+F0000-U+10FFFF); no space at either end. Import refuses
+--   exactly these too (packages/cli/src/ledger-io/values.ts; a test compares the two).
 -- symbol: no lower-case letter (sol-usd and SOL-USD would be two inventories; import upper-cases).
 DO $rules$
 DECLARE
   time_type constant text := (
     SELECT format_type(atttypid, NULL) FROM pg_attribute
      WHERE attrelid = 'trade_records'::regclass AND attname = 'order_time' AND NOT attisdropped);
-  hidden constant text := '\u0001-\u001F\u007F-\u009F\u00A0\u00AD\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\uFEFF';
+  hidden constant text := '\u0001-\u001F\u007F-\u009F\u00A0\u00AD\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\uFEFF'
+    -- the other format characters, fillers, joiners, variation selectors, private use, non-characters
+    || '\u034F\u0600-\u0605\u061C\u06DD\u070F\u0890-\u0891\u08E2\u115F\u1160\u180B-\u180F\u3164\uE000-\uF8FF'
+    || '\uFE00-\uFE0F\uFFA0\uFFF0-\uFFFF\U000110BD\U000110CD\U00013430-\U0001345F\U0001BCA0-\U0001BCA3'
+    || '\U0001D173-\U0001D17A\U000E0000-\U000E0FFF\U000F0000-\U0010FFFF';
   fact_columns constant text[] := ARRAY['order_id','symbol','side','size','price','total_fees_usd','order_time'];
   real_time text;
   added text[] := '{}';

@@ -142,6 +142,14 @@ describe('import refuses every character the ledger refuses in an order id', () 
     expect(rows.length).toBeGreaterThan(100);
     const missed = rows.map((r) => r.cp).filter((cp) => !refused(`a${String.fromCodePoint(cp)}b`));
     expect(missed.map((cp) => `U+${cp.toString(16).toUpperCase()}`)).toEqual([]);
+    // and the other way round: import refuses nothing the ledger would take (one rule)
+    const ledger = new Set(rows.map((r) => r.cp));
+    const extra: string[] = [];
+    for (let cp = 1; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      if (!ledger.has(cp) && refused(`a${String.fromCodePoint(cp)}b`)) extra.push(`U+${cp.toString(16).toUpperCase()}`);
+    }
+    expect(extra).toEqual([]);
   });
 
   it('refuses every Unicode control, format and space character but U+0020', () => {

@@ -147,22 +147,18 @@ export function parseAsset(raw: string): string {
 }
 
 /**
- * Characters the ledger refuses in an order id (migration 010, `hidden`), code point by code
- * point: C0/C1 controls and DEL (tab, LF, CR included), spaces other than U+0020, and the
- * invisible format characters (soft hyphen, zero-width spaces and joiners, bidi controls, BOM).
+ * Characters an order id may not hold: exactly the ledger's rule (migration 010, `hidden`;
+ * a test compares the two code point by code point), plus NUL and the surrogates, which
+ * PostgreSQL text cannot hold at all. C0/C1 controls and DEL (tab, LF, CR included), spaces
+ * other than U+0020, the invisible format characters (soft hyphen, zero-width spaces and
+ * joiners, bidi controls, BOM, Arabic letter mark, tags), fillers, the combining grapheme
+ * joiner, variation selectors, private use and non-characters.
  */
-export const LEDGER_ID_FORBIDDEN =
-  '\\u0000-\\u001F\\u007F-\\u009F\\u00A0\\u00AD\\u1680\\u180E\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\uFEFF';
-/**
- * What import refuses on top: the other Unicode format characters (Cf: Arabic letter mark,
- * prepended number signs, tags), invisible fillers, the combining grapheme joiner, variation
- * selectors, surrogates, private use and non-characters.
- */
-export const IMPORT_ID_FORBIDDEN_EXTRA =
+export const ID_FORBIDDEN_CHARS =
+  '\\u0000-\\u001F\\u007F-\\u009F\\u00A0\\u00AD\\u1680\\u180E\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u206F\\u3000\\uFEFF' +
   '\\u034F\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890-\\u0891\\u08E2\\u115F\\u1160\\u180B-\\u180F\\u3164' +
   '\\uD800-\\uF8FF\\uFE00-\\uFE0F\\uFFA0\\uFFF0-\\uFFFF\\u{110BD}\\u{110CD}\\u{13430}-\\u{1345F}' +
   '\\u{1BCA0}-\\u{1BCA3}\\u{1D173}-\\u{1D17A}\\u{E0000}-\\u{E0FFF}\\u{F0000}-\\u{10FFFF}';
-export const ID_FORBIDDEN_CHARS = LEDGER_ID_FORBIDDEN + IMPORT_ID_FORBIDDEN_EXTRA;
 const ID_FORBIDDEN = new RegExp(`[${ID_FORBIDDEN_CHARS}]`, 'u');
 
 /** The ledger's order_id length limit, in characters (code points, as PostgreSQL counts). */
