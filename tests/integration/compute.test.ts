@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedger } from '../../packages/cli/src/sample/ledger-generator.ts';
 import { insertTrades } from '../../packages/cli/src/sample/load-ledger.ts';
+import { connect } from '../../packages/cli/src/db/connect.ts';
+import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
+import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
 import { allocationChecksum } from '../helpers/allocations.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
@@ -174,5 +177,33 @@ describe('a symbol whose trades are bad', () => {
     const [log] = await t.query<{ status: string; error: string }>(`SELECT status, error FROM fifo_computation_log ORDER BY computation_id DESC LIMIT 1`);
     expect(log!.status).toBe('failed');
     expect(log!.error).toMatch(/BBB-USD: .*b2/);
+  });
+});
+
+describe('a run with nothing to compute', () => {
+  let t: TestSchema;
+  beforeAll(async () => {
+    t = await createTestSchema();
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('b1', 'SOL-USD', 'buy', 1, 10, '2025-01-01Z')`);
+    expect((await runFifo(['compute'], { DATABASE_URL: t.url })).code).toBe(0);
+  });
+  afterAll(() => t.drop());
+
+  it('is logged when the CLI asks, and leaves no run row when watch asks (logEmptyRun: false)', async () => {
+    const runs = async () => (await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM fifo_computation_log`))[0]!.n;
+    const before = await runs();
+    const client = await connect(t.url);
+    const session = await openProcedureSession(client, t.url, 'client');
+    try {
+      const quiet = await runCompute(client, session, { version: 1, symbols: null, force: false, incremental: true, logEmptyRun: false });
+      expect(quiet).toMatchObject({ computationId: null, symbolsConsidered: 0 });
+      expect(await runs()).toBe(before);
+      const logged = await runCompute(client, session, { version: 1, symbols: null, force: false, incremental: true });
+      expect(logged.computationId).not.toBeNull();
+      expect(await runs()).toBe(before + 1);
+    } finally {
+      await session.close();
+      await client.end();
+    }
   });
 });

@@ -25,6 +25,8 @@ export interface ComputeRequest {
   batchTrades?: number;
   /** Reject named symbols that have neither trades nor computed rows (the CLI); `watch` skips them. */
   strictSymbols?: boolean;
+  /** Log a run even when no symbol needs computing (default true; `watch` logs only real runs). */
+  logEmptyRun?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -38,7 +40,8 @@ export interface Progress {
 export type { SymbolOutcome };
 
 export interface ComputeRunResult {
-  computationId: string;
+  /** null: nothing needed computing and the request asked not to log an empty run. */
+  computationId: string | null;
   allocationVersion: number;
   host: HostKind;
   mode: 'full' | 'incremental';
@@ -136,6 +139,15 @@ export async function runCompute(
   await markAbandonedRuns(client);
   const mode = req.incremental ? 'incremental' : 'full';
   const started = Date.now();
+  // chosen before the run is logged, so a request that finds nothing to do can leave no row
+  const selected = await selectSymbols(client, req);
+  if (selected.length === 0 && req.logEmptyRun === false) {
+    return {
+      computationId: null, allocationVersion: req.version, host: session.kind, mode, status: 'success', symbolsConsidered: 0,
+      symbolsComputed: 0, symbolsFailed: 0, tradesProcessed: 0, allocationsWritten: 0, unmatchedCount: 0,
+      durationMs: Date.now() - started, failures: [],
+    };
+  }
   const { rows: logRows } = await client.query<{ computation_id: string }>(
     `INSERT INTO fifo_computation_log (allocation_version, mode, symbols, host, runner)
      VALUES ($1, $6, $2, $3, jsonb_build_object('pid', $4::int, 'hostname', $5::text, 'backend_pid', pg_backend_pid()))
@@ -146,7 +158,6 @@ export async function runCompute(
   const outcomes: SymbolOutcome[] = [];
   let fatal: Error | undefined;
   try {
-    const selected = await selectSymbols(client, req);
     const batches = batchSymbols(selected, req.batchTrades ?? DEFAULT_BATCH_TRADES);
     let symbolsDone = 0;
     let tradesDone = 0;

@@ -120,7 +120,9 @@ export function startWatcher(opts: WatchOptions): Watcher {
       if (dirty.length === 0) return;
       const r = await runCompute(worker.client, worker.session, {
         version: opts.version, symbols: symbols === null ? null : dirty, force: false, incremental: true, strictSymbols: false,
+        logEmptyRun: false,
       });
+      if (r.computationId === null) return; // cleaned by another runner since the dirty check
       if (r.symbolsConsidered > 0) {
         log(`run ${r.computationId}: ${r.status}, ${r.symbolsComputed} symbol(s), ${r.tradesProcessed} trades, ` +
           `${r.allocationsWritten} allocations, ${r.durationMs} ms`);
