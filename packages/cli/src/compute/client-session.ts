@@ -1,23 +1,47 @@
 /**
  * The Node host: the same procedure bundle, run by packages/plv8's PLV8-compatible host over
  * a connection of ours. Each call is one transaction; an uncaught exception rolls it back.
+ *
+ * The host's calls are synchronous, so two hosts in the main thread would take turns. A
+ * session therefore decides at its first call: when it is the only Node-host session open in
+ * the process (one-shot compute, watch) its host runs in the main thread (no thread to start);
+ * when K are open (`--concurrency K`) each runs in a worker thread of its own (host-thread.ts)
+ * and the K calls run in parallel.
  */
 import { Plv8Host } from '../../../plv8/src/host/host.ts';
 import { SESSION_SQL } from '../db/connect.ts';
+import { hostThreadCode, openThreadSession, type CallInterval, type TimedProcedureSession } from './host-thread.ts';
 import type { ProcedureSession } from './procedure-host.ts';
 
-export async function openClientSession(url: string): Promise<ProcedureSession> {
+const APPLICATION_NAME = 'fifo-ledger compute (node host)';
+
+/** Node-host sessions open in this process. */
+let open = 0;
+
+export interface ClientSessionOptions {
+  /** Where the host runs: decided at the first call (default), or forced. */
+  placement?: 'auto' | 'main' | 'thread';
+}
+
+export interface ClientSession extends TimedProcedureSession {
+  /** Where the host ran: null before the first call. */
+  readonly placement: 'main' | 'thread' | null;
+}
+
+function mainThreadSession(url: string): TimedProcedureSession {
   let host: Plv8Host | undefined;
+  const calls: CallInterval[] = [];
   return {
     kind: 'client',
+    calls,
     async callInTransaction(name, args) {
-      host ??= await Plv8Host.open({
-        connectionString: url, begin: false, applicationName: 'fifo-ledger compute (node host)', sessionSql: SESSION_SQL,
-      });
+      host ??= await Plv8Host.open({ connectionString: url, begin: false, applicationName: APPLICATION_NAME, sessionSql: SESSION_SQL });
+      const startedAt = Date.now();
       host.begin();
       try {
         const result = host.call(name, args);
         host.commit();
+        calls.push({ name, startedAt, finishedAt: Date.now() });
         return result;
       } catch (e) {
         host.rollback();
@@ -29,3 +53,38 @@ export async function openClientSession(url: string): Promise<ProcedureSession> 
     },
   };
 }
+
+export async function openClientSession(url: string, opts: ClientSessionOptions = {}): Promise<ClientSession> {
+  open++;
+  let closed = false;
+  let inner: TimedProcedureSession | undefined;
+  let placement: 'main' | 'thread' | null = null;
+  let opening: Promise<TimedProcedureSession> | undefined;
+  const start = async (): Promise<TimedProcedureSession> => {
+    const want = opts.placement ?? 'auto';
+    const thread = want === 'thread' || (want === 'auto' && open > 1 && hostThreadCode() !== null);
+    placement = thread ? 'thread' : 'main';
+    inner = thread ? await openThreadSession(url, APPLICATION_NAME, SESSION_SQL) : mainThreadSession(url);
+    return inner;
+  };
+  return {
+    kind: 'client',
+    get placement() {
+      return placement;
+    },
+    get calls() {
+      return inner?.calls ?? [];
+    },
+    async callInTransaction(name, args) {
+      opening ??= start();
+      return (await opening).callInTransaction(name, args);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      open--;
+      if (opening) await (await opening.catch(() => undefined))?.close();
+    },
+  };
+}
+

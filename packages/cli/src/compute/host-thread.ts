@@ -1,0 +1,111 @@
+/**
+ * Node-host sessions that run in parallel: each in a worker thread of its own
+ * (host-thread-worker.ts), so `--concurrency K` with the Node host uses K cores. The runner
+ * posts one call and awaits its answer; the ProcedureSession interface is unchanged.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type * as esbuildTypes from 'esbuild';
+import { Plv8Error } from '../../../plv8/src/host/host.ts';
+import { runtimeCode, workerCode } from '../../../plv8/src/host/sources.ts';
+import { loadGeneratedProcedures, repoRoot } from '../../../plv8/src/procedures.ts';
+import type { ProcedureSession } from './procedure-host.ts';
+import type { ThreadInit, ThreadRequest, ThreadResponse } from './host-thread-worker.ts';
+
+/** When one call of a session ran (epoch ms, inside the worker). */
+export interface CallInterval {
+  name: string;
+  startedAt: number;
+  finishedAt: number;
+}
+
+/** A session that keeps the intervals of its calls (the tests check that two overlap). */
+export interface TimedProcedureSession extends ProcedureSession {
+  readonly calls: readonly CallInterval[];
+}
+
+const WORKER_SOURCE = join(repoRoot, 'packages', 'cli', 'src', 'compute', 'host-thread-worker.ts');
+
+let code: string | null | undefined;
+
+/**
+ * The worker's code, bundled once per process from the checkout (esbuild; the compiled CLI
+ * also finds the checkout through repoRoot). The host's own database worker and runtime
+ * are passed in prebuilt, so the thread never needs esbuild. null: no source to bundle.
+ */
+export function hostThreadCode(): string | null {
+  if (code !== undefined) return code;
+  if (!existsSync(WORKER_SOURCE)) return (code = null);
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof esbuildTypes;
+  code = esbuild.buildSync({
+    entryPoints: [WORKER_SOURCE],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    external: ['pg', 'pg-native', 'esbuild'],
+    logLevel: 'silent',
+    define: {
+      // the host resolves `pg` and the checkout from here
+      'import.meta.url': JSON.stringify(pathToFileURL(join(repoRoot, 'packages', 'plv8', 'src', 'procedures.ts')).href),
+      __FIFO_HOST_WORKER__: JSON.stringify(workerCode()),
+      __FIFO_HOST_RUNTIME__: JSON.stringify(runtimeCode()),
+    },
+  }).outputFiles[0]?.text ?? null;
+  return code;
+}
+
+export async function openThreadSession(url: string, applicationName: string, sessionSql: readonly string[]): Promise<TimedProcedureSession> {
+  const source = hostThreadCode();
+  if (source === null) throw new Error(`cannot start a Node-host thread: ${WORKER_SOURCE} is missing`);
+  const init: ThreadInit = { url, applicationName, sessionSql: [...sessionSql], procedures: loadGeneratedProcedures() };
+  const worker = new Worker(source, { eval: true, workerData: init });
+  const calls: CallInterval[] = [];
+  const pending = new Map<number, { resolve: (r: ThreadResponse) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  let dead: Error | null = null;
+  const failAll = (e: Error) => {
+    dead ??= e;
+    for (const p of pending.values()) p.reject(dead);
+    pending.clear();
+  };
+  worker.on('message', (res: ThreadResponse) => {
+    const p = pending.get(res.id);
+    pending.delete(res.id);
+    p?.resolve(res);
+  });
+  worker.on('error', (e) => failAll(new Plv8Error(`the Node-host thread failed: ${e.message}`, '08006', { cause: e })));
+  worker.on('exit', (c) => failAll(new Plv8Error(`the Node-host thread exited (code ${c})`, '08006')));
+  const send = (req: ThreadRequest): Promise<ThreadResponse> => {
+    if (dead) return Promise.reject(dead);
+    return new Promise((resolve, reject) => {
+      pending.set(req.id, { resolve, reject });
+      worker.postMessage(req);
+    });
+  };
+  let closed = false;
+  return {
+    kind: 'client',
+    calls,
+    async callInTransaction(name, args) {
+      const res = await send({ op: 'call', id: nextId++, name, args });
+      if (!res.ok) {
+        const { message, sqlerrcode, ...extra } = res.error;
+        throw new Plv8Error(message, sqlerrcode ?? 'XX000', extra);
+      }
+      calls.push({ name, startedAt: res.startedAt, finishedAt: res.finishedAt });
+      return res.result;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (!dead) await send({ op: 'close', id: nextId++ }).catch(() => {});
+      dead ??= new Plv8Error('the Node-host thread is closed', '08003');
+      await worker.terminate();
+    },
+  };
+}
