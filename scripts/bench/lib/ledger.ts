@@ -10,7 +10,8 @@ import { chmodSync, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { generateLedger, type GeneratedTrade } from '../../../packages/cli/src/sample/ledger-generator.ts';
+import { generateLedger, symbolName, type GeneratedTrade } from '../../../packages/cli/src/sample/ledger-generator.ts';
+import { streamTrades, writeTradeCsv } from './stream-ledger.ts';
 
 const COLUMNS = ['order_id', 'symbol', 'side', 'size', 'price', 'total_fees_usd', 'order_time', 'source', 'trigger'] as const;
 const COPY_COLUMNS = `trade_records (${COLUMNS.join(', ')})`;
@@ -42,6 +43,38 @@ export interface LoadReport {
   symbolNames: string[];
 }
 
+/** COPY of a trade_records CSV file: server-side when the server can read it, else psql's \\copy. */
+async function copyFile(client: pg.Client, url: string, file: string): Promise<string> {
+  try {
+    await client.query(`COPY ${COPY_COLUMNS} FROM '${file}' WITH (FORMAT csv)`);
+    return "server-side COPY ... FROM 'file'";
+  } catch (e) {
+    const r = spawnSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy ${COPY_COLUMNS} FROM '${file}' WITH (FORMAT csv)`],
+      { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`loading the ledger failed: ${r.stderr || r.error?.message}`);
+    return `psql \\copy (COPY FROM STDIN; server-side COPY failed: ${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+/** A ledger generated as a stream (stream-ledger.ts), for sizes the bench must not hold. */
+export async function loadStreamedLedger(client: pg.Client, url: string, trades: number, symbols: number, seed: number): Promise<LoadReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'fifo-bench-'));
+  const file = join(dir, 'ledger.csv');
+  try {
+    const g0 = performance.now();
+    await writeTradeCsv(file, streamTrades(trades, symbols, seed));
+    const generateMs = performance.now() - g0;
+    chmodSync(dir, 0o755);
+    chmodSync(file, 0o644);
+    const c0 = performance.now();
+    const via = await copyFile(client, url, file);
+    const copyMs = performance.now() - c0;
+    return { trades, symbols, generateMs, copyMs, via, symbolNames: Array.from({ length: symbols }, (_, i) => symbolName(i)).sort() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function loadLedger(client: pg.Client, url: string, trades: number, symbols: number, seed: number): Promise<LoadReport> {
   const dir = mkdtempSync(join(tmpdir(), 'fifo-bench-'));
   const file = join(dir, 'ledger.csv');
@@ -58,15 +91,7 @@ export async function loadLedger(client: pg.Client, url: string, trades: number,
     chmodSync(file, 0o644);
 
     const c0 = performance.now();
-    let via = "server-side COPY ... FROM 'file'";
-    try {
-      await client.query(`COPY ${COPY_COLUMNS} FROM '${file}' WITH (FORMAT csv)`);
-    } catch (e) {
-      via = `psql \\copy (COPY FROM STDIN; server-side COPY failed: ${(e as Error).message.split('\n')[0]})`;
-      const r = spawnSync('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy ${COPY_COLUMNS} FROM '${file}' WITH (FORMAT csv)`],
-        { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`loading the ledger failed: ${r.stderr || r.error?.message}`);
-    }
+    const via = await copyFile(client, url, file);
     const copyMs = performance.now() - c0;
     return { trades, symbols, generateMs, copyMs, via, symbolNames };
   } finally {
