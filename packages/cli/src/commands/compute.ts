@@ -1,45 +1,25 @@
-import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import type { ProcedureSession } from '../compute/procedure-host.ts';
-import { openProcedureSession, type HostChoice } from '../compute/sessions.ts';
+import { openProcedureSession } from '../compute/sessions.ts';
 import { runCompute, DEFAULT_BATCH_TRADES } from '../compute/run-compute.ts';
 import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
 import { progressBar } from '../progress.ts';
-import { allocationVersion, parseTime, positiveInt } from './args.ts';
-import { parseSymbols } from './symbols.ts';
+import { usageOf } from '../cli/help.ts';
+import { parseCommand } from '../cli/parse.ts';
+import type { ParsedCommand } from '../cli/spec.ts';
 
-export const computeUsage =
-  'usage: fifo compute [--all-symbols | --symbol S ...] [--version N] [--force | --incremental] [--since T] [--host auto|plv8|client] [--batch-trades N] [--concurrency K] [--json]';
+export function computeCommand(args: readonly string[]): Promise<number> {
+  return run(parseCommand('compute', args));
+}
 
-export async function computeCommand(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      'all-symbols': { type: 'boolean' },
-      symbol: { type: 'string', multiple: true },
-      version: { type: 'string' },
-      force: { type: 'boolean' },
-      incremental: { type: 'boolean' },
-      since: { type: 'string' },
-      host: { type: 'string' },
-      'batch-trades': { type: 'string' },
-      concurrency: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
-  });
-  if (values['all-symbols'] && values.symbol) throw new CliError(`--all-symbols and --symbol exclude each other\n${computeUsage}`);
-  const host = (values.host ?? 'auto') as HostChoice;
-  if (!['auto', 'plv8', 'client'].includes(host)) throw new CliError(`--host must be auto, plv8 or client, got ${JSON.stringify(values.host)}`);
-  const version = allocationVersion(values.version);
+export async function run({ values }: ParsedCommand<'compute'>): Promise<number> {
+  if (values['all-symbols'] && values.symbol) throw new CliError(`--all-symbols and --symbol exclude each other\n${usageOf('compute')}`);
   if (values.force && values.incremental) throw new CliError('--force and --incremental exclude each other: --force recomputes from scratch');
-  const since = values.since === undefined ? null : parseTime('--since', values.since);
-  const symbols = parseSymbols(values.symbol);
-  const batchTrades = values['batch-trades'] === undefined ? DEFAULT_BATCH_TRADES : positiveInt('--batch-trades', values['batch-trades']);
-
-  const concurrency = values.concurrency === undefined ? 1 : positiveInt('--concurrency', values.concurrency);
-  if (concurrency > 32) throw new CliError(`--concurrency must be at most 32, got ${concurrency}`);
+  const { version, host, concurrency } = values;
+  const since = values.since?.time ?? null;
+  const symbols = values.symbol;
+  const batchTrades = values['batch-trades'] ?? DEFAULT_BATCH_TRADES;
   const url = databaseUrl();
   const client = await connect(url);
   const sessions: ProcedureSession[] = [];
@@ -54,7 +34,7 @@ export async function computeCommand(args: readonly string[]): Promise<number> {
   const bar = progressBar(`compute v${version} (${session.kind})`);
   try {
     const r = await runCompute(client, sessions, {
-      version, symbols, force: values.force ?? false, incremental: values.incremental ?? false, since, batchTrades,
+      version, symbols, force: values.force, incremental: values.incremental, since, batchTrades,
       onProgress: (p) => bar.update(p.symbolsDone, p.symbolsTotal, `symbols, ${p.tradesDone} trades`),
     });
     bar.end();

@@ -1,11 +1,12 @@
 import { clusterStatus, databaseUrl, startCluster, stopCluster } from '../db/cluster.ts';
-import { CliError } from '../errors.ts';
+import { parseCommand } from '../cli/parse.ts';
+import type { ParsedCommand } from '../cli/spec.ts';
 
-export const dbUsage = 'usage: fifo db start | stop | url | status';
+export function dbCommand(args: readonly string[]): Promise<number> {
+  return run(parseCommand('db', args));
+}
 
-export async function dbCommand(args: readonly string[]): Promise<number> {
-  const [action, ...rest] = args;
-  if (rest.length > 0) throw new CliError(`fifo db ${action}: unexpected argument ${JSON.stringify(rest[0])}\n${dbUsage}`);
+export async function run({ action }: ParsedCommand<'db'>): Promise<number> {
   const external = Boolean(process.env.DATABASE_URL);
   switch (action) {
     case 'start': {
@@ -42,7 +43,5 @@ export async function dbCommand(args: readonly string[]): Promise<number> {
       console.log(`running:     ${s.running}`);
       return s.running ? 0 : 1;
     }
-    default:
-      throw new CliError(action ? `fifo db: unknown action ${JSON.stringify(action)}\n${dbUsage}` : dbUsage);
   }
 }

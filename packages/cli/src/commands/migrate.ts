@@ -1,33 +1,60 @@
-import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
+import { connect } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { CliError } from '../errors.ts';
-import { positiveInt } from './args.ts';
+import { parseCommand } from '../cli/parse.ts';
+import type { ParsedCommand } from '../cli/spec.ts';
 
-export const migrateUsage = 'usage: fifo migrate up | down [--count N] [--drop-facts] [--schema NAME]';
+export function migrateCommand(args: readonly string[]): Promise<number> {
+  return run(parseCommand('migrate', args));
+}
 
-export async function migrateCommand(args: readonly string[]): Promise<number> {
-  const [direction, ...rest] = args;
-  if (direction !== 'up' && direction !== 'down') {
-    throw new CliError(direction ? `fifo migrate: unknown direction ${JSON.stringify(direction)}\n${migrateUsage}` : migrateUsage);
+/** The entries of a search_path setting, unquoted (unquoted names fold to lower case, as PostgreSQL reads them). */
+export function searchPathEntries(setting: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/gy;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < setting.length && (m = re.exec(setting)) !== null) {
+    out.push(m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]!.toLowerCase());
   }
-  const { values } = parseArgs({
-    args: [...rest],
-    options: { count: { type: 'string' }, 'drop-facts': { type: 'boolean' }, schema: { type: 'string' } },
-    strict: true,
-  });
-  if (values['drop-facts'] && direction === 'up') throw new CliError('--drop-facts only applies to `migrate down`');
-  if (values.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(values.schema)) {
-    throw new CliError(`--schema must be a plain lower-case identifier, got ${JSON.stringify(values.schema)}`);
+  return out;
+}
+
+/**
+ * The schema a connection works in: the first schema of its search_path ("$user" counts when
+ * that schema exists), even one not created yet (migrate creates it). current_schema() is the
+ * same whenever that schema exists.
+ */
+async function connectionSchema(url: string): Promise<string> {
+  const client = await connect(url);
+  try {
+    const { rows: [r] } = await client.query<{ path: string; usr: string; user_schema: boolean }>(
+      `SELECT current_setting('search_path') AS path, current_user AS usr,
+              EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = current_user) AS user_schema`);
+    for (const e of searchPathEntries(r!.path)) {
+      if (e === '$user') {
+        if (r!.user_schema) return r!.usr;
+      } else if (e !== 'pg_catalog' && e !== 'pg_temp') {
+        return e;
+      }
+    }
+    throw new CliError(`the connection's search_path (${JSON.stringify(r!.path)}) names no schema: pass --schema NAME`);
+  } finally {
+    await client.end();
   }
+}
+
+export async function run({ action: direction, values }: ParsedCommand<'migrate'>): Promise<number> {
+  const url = databaseUrl();
+  const schema = values.schema ?? (await connectionSchema(url));
   const ran = await migrate({
-    url: databaseUrl(),
+    url,
     direction,
-    count: values.count === undefined ? undefined : positiveInt('--count', values.count),
-    schema: values.schema,
-    dropFacts: values['drop-facts'] ?? false,
+    count: values.count,
+    schema,
+    dropFacts: direction === 'down' && values['drop-facts'],
     log: (m) => console.error(m),
   });
-  console.error(ran.length ? `migrated ${direction}: ${ran.join(', ')}` : `nothing to migrate ${direction}`);
+  console.error(ran.length ? `migrated ${direction}: ${ran.join(', ')} (schema ${schema})` : `nothing to migrate ${direction} (schema ${schema})`);
   return 0;
 }

@@ -1,11 +1,9 @@
-import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { startWatcher } from '../compute/watcher.ts';
-import type { HostChoice } from '../compute/sessions.ts';
 import { requireVersion } from '../db/versions.ts';
-import { CliError } from '../errors.ts';
-import { allocationVersion, positiveInt } from './args.ts';
+import { parseCommand } from '../cli/parse.ts';
+import type { ParsedCommand } from '../cli/spec.ts';
 
 /**
  * Started through a package-manager script (`pnpm fifo watch`), the watcher must not outlive
@@ -26,16 +24,12 @@ function watchParent(onGone: () => void): NodeJS.Timeout | undefined {
   return timer;
 }
 
-export async function watchCommand(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { version: { type: 'string' }, host: { type: 'string' }, 'debounce-ms': { type: 'string' } },
-    strict: true,
-  });
-  const version = allocationVersion(values.version);
-  const host = (values.host ?? 'auto') as HostChoice;
-  if (!['auto', 'plv8', 'client'].includes(host)) throw new CliError(`--host must be auto, plv8 or client, got ${JSON.stringify(values.host)}`);
-  const debounceMs = values['debounce-ms'] === undefined ? 200 : positiveInt('--debounce-ms', values['debounce-ms']);
+export function watchCommand(args: readonly string[]): Promise<number> {
+  return run(parseCommand('watch', args));
+}
+
+export async function run({ values }: ParsedCommand<'watch'>): Promise<number> {
+  const { version, host, 'debounce-ms': debounceMs } = values;
   const url = databaseUrl();
   const probe = await connect(url);
   try {
