@@ -13,7 +13,7 @@ const CONTRACT_RELATIONS = [
 async function relations(t: TestSchema): Promise<string[]> {
   const rows = await t.query<{ relname: string }>(
     `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind IN ('r', 'v') ORDER BY 1`, [t.schema]);
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v') ORDER BY 1`, [t.schema]);
   return rows.map((r) => r.relname);
 }
 
@@ -112,5 +112,55 @@ describe('adoption of a legacy trade_records', () => {
     // and adoption again is idempotent
     await t.migrate('up');
     expect(await t.query(`SELECT count(*)::int AS n FROM trade_records_legacy_snapshot`)).toEqual([{ n: 4 }]);
+  });
+});
+
+describe('013: fifo_allocations partitioned by version', () => {
+  const rowsSql = `SELECT a::text AS r FROM fifo_allocations a ORDER BY allocation_version, symbol COLLATE "C", sell_order_id COLLATE "C", allocation_seq`;
+  const grantsSql = `SELECT grantee, privilege_type FROM information_schema.role_table_grants
+                      WHERE table_schema = current_schema() AND table_name IN ('fifo_allocations', 'v_trade_pnl', 'v_open_lots')
+                      ORDER BY table_name, grantee, privilege_type`;
+  const after012 = () => readdirSync(migrationsDir).filter((f) => f.endsWith('.sql') && f > '012_totals_per_quote.sql').length;
+
+  it('moves the rows of a database migrated to 012 unchanged, keeps the views and grants, and goes back down', async () => {
+    t = await createTestSchema();
+    await t.migrate('down', { count: after012() });
+    expect(await t.query(`SELECT relkind::text AS k FROM pg_class WHERE oid = 'fifo_allocations'::regclass`)).toEqual([{ k: 'r' }]);
+    const at012 = await schemaFingerprint(t);
+    await t.query(`INSERT INTO fifo_allocation_versions (allocation_version, method) VALUES (2, 'lifo')`);
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time) VALUES
+      ('b1', 'SOL-USD', 'buy', 2, 10, 0.1, '2025-01-01Z'), ('s1', 'SOL-USD', 'sell', 3, 12, 0.3, '2025-01-02Z'),
+      ('b2', 'ETH-USD', 'buy', 1, 100, 0, '2025-01-01Z'), ('s2', 'ETH-USD', 'sell', 0.5, 120, 0, '2025-01-03Z')`);
+    await t.query(`INSERT INTO fifo_allocations (allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id,
+        allocated_size, buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd,
+        pnl_usd, allocation_time, computation_id) VALUES
+      (1, 'SOL-USD', 's1', 1, 'b1', 2, 10, 12, '2025-01-01Z', '2025-01-02Z', 0.1, 0.2, 20.1, 23.8, 3.7, '2025-02-01 10:00:00.123456Z', 7),
+      (1, 'SOL-USD', 's1', 2, NULL, 1, NULL, 12, NULL, '2025-01-02Z', NULL, 0.1, NULL, 11.9, NULL, '2025-02-01Z', 7),
+      (1, 'ETH-USD', 's2', 1, 'b2', 0.5, 100, 120, '2025-01-01Z', '2025-01-03Z', 0, 0, 50, 60, 10, '2025-02-01Z', NULL),
+      (2, 'SOL-USD', 's1', 1, 'b1', 2, 10, 12, '2025-01-01Z', '2025-01-02Z', 0.1, 0.2, 20.1, 23.8, 3.7, '2025-02-02Z', 8)`);
+    const rows = await t.query(rowsSql);
+    const pnl = await t.query(`SELECT x::text AS r FROM v_trade_pnl x ORDER BY 1`);
+    const lots = await t.query(`SELECT x::text AS r FROM v_open_lots x ORDER BY 1`);
+    const health = await t.query(`SELECT x::text AS r FROM v_allocation_health x ORDER BY 1`);
+    const grants = await t.query(grantsSql);
+
+    await t.migrate('up');
+    expect(await t.query(`SELECT relkind::text AS k FROM pg_class WHERE oid = 'fifo_allocations'::regclass`)).toEqual([{ k: 'p' }]);
+    expect(await t.query(rowsSql)).toEqual(rows);
+    expect(await t.query(`SELECT tableoid::regclass::text AS p, count(*)::int AS n FROM fifo_allocations GROUP BY 1 ORDER BY 1`))
+      .toEqual([{ p: 'fifo_allocations_v1', n: 3 }, { p: 'fifo_allocations_v2', n: 1 }]);
+    expect(await t.query(`SELECT x::text AS r FROM v_trade_pnl x ORDER BY 1`)).toEqual(pnl);
+    expect(await t.query(`SELECT x::text AS r FROM v_open_lots x ORDER BY 1`)).toEqual(lots);
+    expect(await t.query(`SELECT x::text AS r FROM v_allocation_health x ORDER BY 1`)).toEqual(health);
+    expect(await t.query(grantsSql)).toEqual(grants);
+    // a version without a partition has nowhere to put a row; a new one gets its partition
+    await expect(t.query(`INSERT INTO fifo_allocations (allocation_version, symbol, sell_order_id, allocation_seq, allocated_size,
+        sell_price, sell_time, sell_fee_usd, proceeds_usd) VALUES (9, 'X', 's', 1, 1, 1, now(), 0, 1)`)).rejects.toThrow(/no partition/);
+
+    await t.migrate('down', { count: after012() });
+    expect(await t.query(rowsSql)).toEqual(rows);
+    expect(await t.query(`SELECT x::text AS r FROM v_trade_pnl x ORDER BY 1`)).toEqual(pnl);
+    expect(await t.query(grantsSql)).toEqual(grants);
+    expect(await schemaFingerprint(t)).toBe(at012);
   });
 });

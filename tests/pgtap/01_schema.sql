@@ -40,11 +40,15 @@ SELECT has_column('fifo_allocations', c) FROM unnest(ARRAY['allocation_version',
   'proceeds_usd','pnl_usd','allocation_time']) c;
 SELECT col_is_pk('fifo_allocations', ARRAY['allocation_version','symbol','sell_order_id','allocation_seq']);
 SELECT col_is_null('fifo_allocations', 'buy_order_id');
-SELECT col_is_fk('fifo_allocations', 'allocation_version');
-SELECT fk_ok('fifo_allocations', 'allocation_version', 'fifo_allocation_versions', 'allocation_version');
-SELECT has_index('fifo_allocations', 'fifo_allocations_buy_idx');
+-- issue 11 (013): one partition per version instead of a per-row foreign key; no buy/sell_time index
+SELECT is((SELECT relkind::text FROM pg_class WHERE oid = 'fifo_allocations'::regclass), 'p',
+  'fifo_allocations is partitioned (by allocation version)');
+SELECT throws_ok($$INSERT INTO fifo_allocations (allocation_version, symbol, sell_order_id, allocation_seq, allocated_size,
+    sell_price, sell_time, sell_fee_usd, proceeds_usd) VALUES (99, 'X', 's', 1, 1, 1, now(), 0, 1)$$, '23514', NULL,
+  'a row of a version that does not exist has no partition and is refused');
+SELECT hasnt_index('fifo_allocations', 'fifo_allocations_buy_idx');
 SELECT has_index('fifo_allocations', 'fifo_allocations_unmatched_idx');
-SELECT has_index('fifo_allocations', 'fifo_allocations_sell_time_idx');
+SELECT hasnt_index('fifo_allocations', 'fifo_allocations_sell_time_idx');
 
 SELECT has_table('fifo_computation_log');
 SELECT has_column('fifo_computation_log', c) FROM unnest(ARRAY['allocation_version','mode','symbols','host','started_at',
