@@ -229,6 +229,32 @@ function mulDivFloor(f: number, c: number, s: number): number {
 }
 
 /**
+ * {@link mulDivFloor}(r, 1e9, s) for 0 ≤ r < s: the product r·1e9 needs no multiplication in limbs
+ * (it is r's two base-1e9 digits shifted by one limb), and the quotient is < 1e9.
+ */
+function mulE9DivFloor(r: number, s: number): number {
+  let q = Math.floor((r * E9) / s); // estimate, off by a unit at most
+  if (q > 999999999) q = 999999999;
+  const rh = Math.floor(r / E9); // exact (see top)
+  T1.neg = false;
+  T1.h = rh;
+  T1.m = r - rh * E9;
+  T1.l = 0;
+  mulNano(T2, q, s);
+  addWide(T1, T1, T2, true); // r·1e9 − q·s, exactly
+  while (T1.neg) {
+    q -= 1;
+    addInt(T1, s, false);
+  }
+  while (!lessThanInt(T1, s)) {
+    q += 1;
+    addInt(T1, s, true);
+  }
+  REM_Q = smallValue(T1);
+  return q;
+}
+
+/**
  * out = round(f · c / s) at 1e-18 units (i.e. round(f·c·1e9 / s)), half away from zero, for nano
  * amounts with 0 ≤ c ≤ s, s > 0, f ≥ 0: the cumulative fee share of `c` out of size `s`.
  */
@@ -244,7 +270,7 @@ export function feeShare(out: Wide, f: number, c: number, s: number): void {
   let q = mulDivFloor(f, c, s); // integer nano part
   const r = REM_Q; // 0 ≤ r < s
   // Next 9 digits: d = floor(r·1e9 / s), remainder r2.
-  let d = mulDivFloor(r, E9, s);
+  let d = mulE9DivFloor(r, s);
   const r2 = REM_Q;
   if (r2 * 2 >= s) {
     d += 1;
@@ -319,12 +345,23 @@ export function formatWide(a: Wide): string {
   const m = a.m;
   const l = a.l;
   let s: string;
-  if (l === 0) {
-    if (m === 0) {
-      if (h === 0) return '0';
-      s = intText(h);
-    } else s = intText(h) + fracText(m, true, true);
-  } else s = intText(h) + (m === 0 ? '.000000000' : fracText(m, true, false)) + fracText(l, false, true);
+  if (l !== 0) {
+    // All nine digits of m, then l without its trailing zeros: one concatenation per group.
+    const ma = (m / 1e6) | 0; // m < 1e9 < 2^31 (see top)
+    const mr = m - ma * 1e6;
+    const mb = (mr / 1000) | 0;
+    const la = (l / 1e6) | 0;
+    const lr = l - la * 1e6;
+    s = (h < 1000 ? (G3_PLAIN[h] as string) : intText(h)) + (DOT_G3[ma] as string) + (G3[mb] as string) + (G3[mr - mb * 1000] as string);
+    if (lr === 0) s += G3_TRIMMED[la] as string;
+    else {
+      const lb = (lr / 1000) | 0;
+      const lc = lr - lb * 1000;
+      s += lc === 0 ? (G3[la] as string) + (G3_TRIMMED[lb] as string) : (G3[la] as string) + (G3[lb] as string) + (G3_TRIMMED[lc] as string);
+    }
+  } else if (m !== 0) s = intText(h) + fracText(m, true, true);
+  else if (h === 0) return '0';
+  else s = intText(h);
   return a.neg ? '-' + s : s;
 }
 
