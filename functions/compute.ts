@@ -1,9 +1,12 @@
 /**
  * fifo_compute(allocation_version, symbols, mode, computation_id): recomputes the
- * allocations of the given symbols from the ledger. Set-based I/O: one query reads the
- * batch's trades, one statement writes its allocations (json_to_recordset), one its
- * snapshots, one its review items. A symbol whose trades are bad fails alone, naming the
- * trade; its previous allocations stay untouched.
+ * allocations of the given symbols from the ledger. The batch's trades come through a cursor
+ * in chunks, each symbol goes through the engine's resumable state in bounded parts, and the
+ * rows are written as they come (one text per column, unnest), so memory is bounded at any
+ * symbol size. A symbol whose trades are bad fails alone, naming the trade; its previous
+ * allocations stay untouched. Mode 'rebuild' (a full recompute of the whole version, 013)
+ * writes into the run's unindexed stage table and stages snapshots and review items for the
+ * swap (fifo_rebuild_swap), so nothing live changes until then.
  */
 import {
   EngineInputError,
@@ -11,14 +14,15 @@ import {
   emptyState,
   compareTrades,
   sortTrades,
-  type AllocateResult,
+  type AllocationRow,
   type Method,
+  type ReviewItem,
   type SymbolState,
   type TradeInput,
 } from '../packages/engine/src/index.ts';
-import { exec, query } from './plv8-api.ts';
+import { exec, query, type Plv8Cursor, type Plv8Plan } from './plv8-api.ts';
 
-export type ComputeMode = 'full' | 'incremental';
+export type ComputeMode = 'full' | 'incremental' | 'rebuild';
 
 export interface SymbolOutcome {
   symbol: string;
@@ -44,6 +48,14 @@ export interface ComputeSummary {
 
 /** A batch holds whole symbols up to about this many trades (one symbol may exceed it), as the CLI's. */
 export const BATCH_TRADES = 25_000;
+/** Rows per cursor fetch. */
+const FETCH_ROWS = 20_000;
+/** A symbol with more trades than this goes through the engine in parts of this size. */
+const PART_TRADES = 50_000;
+/** Allocation rows of whole symbols gathered before one write. */
+const WRITE_ROWS = 25_000;
+
+const UTC_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 /**
  * How reads see the facts. order_time is a UTC instant: an adopted `timestamp without time
@@ -52,46 +64,39 @@ export const BATCH_TRADES = 25_000;
  * index). Amounts go through numeric: an adopted double precision column prints 1e-05.
  */
 interface FactSql {
-  /** The trades of the symbols $1 as one JSON text, in processing order. */
+  /** The trades of the symbols $1, in processing order (per symbol). */
   trades: string;
-  /** The trades of symbols $1 from their watermarks $2 (timestamptz) on. */
+  /** The trades of symbols $1 from their watermarks $2 (timestamptz) on, in processing order. */
   tradesFrom: string;
   /** Per symbol $1: how many trades from its watermark $2 (NULL: all) on. */
   counts: string;
 }
 
-function tradeJson(t: string, utc: string): string {
-  return `json_build_object('orderId', ${t}.order_id, 'symbol', ${t}.symbol, 'side', ${t}.side,
-           'size', ${t}.size::numeric::text, 'price', ${t}.price::numeric::text, 'fee', ${t}.total_fees_usd::numeric::text,
-           'time', to_char(${utc} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))`;
+/** Rows as the engine takes them; every value as text, no per-row JSON. */
+function tradeColumns(utc: string): string {
+  return `t.order_id AS "orderId", t.symbol, t.side, t.size::numeric::text AS size, t.price::numeric::text AS price,
+          t.total_fees_usd::numeric::text AS fee, to_char(${utc} AT TIME ZONE 'UTC', ${UTC_TEXT}) AS time`;
 }
+
+const PROCESSING_ORDER = `ORDER BY t.symbol, t.order_time, t.side = 'sell', t.order_id COLLATE "C"`;
 
 function factSql(): FactSql {
   const naive = query<{ naive: boolean }>(
     `SELECT atttypid = 'timestamp'::regtype AS naive FROM pg_attribute
       WHERE attrelid = 'trade_records'::regclass AND attname = 'order_time'`)[0]?.naive === true;
-  const utc = (col: string) => (naive ? `(${col} AT TIME ZONE 'UTC')` : col);
+  const utc = naive ? `(t.order_time AT TIME ZONE 'UTC')` : 't.order_time';
   const fromWatermark = naive ? `(coalesce(u.wm, '-infinity') AT TIME ZONE 'UTC')` : `coalesce(u.wm, '-infinity')`;
-  // One text value of JSON, parsed once in JS: far cheaper, in PLV8 and in the Node host, than
-  // converting thousands of row objects column by column.
   return {
-    trades: `
-      SELECT coalesce(json_agg(${tradeJson('t', utc('t.order_time'))}
-               ORDER BY t.symbol, t.order_time, t.side = 'sell', t.order_id COLLATE "C"), '[]')::text AS trades
-        FROM trade_records t
-       WHERE t.symbol = ANY ($1::text[])`,
+    trades: `SELECT ${tradeColumns(utc)} FROM trade_records t WHERE t.symbol = ANY ($1::text[]) ${PROCESSING_ORDER}`,
     tradesFrom: `
-      SELECT coalesce(json_agg(${tradeJson('t', utc('t.order_time'))}), '[]')::text AS trades
+      SELECT ${tradeColumns(utc)}
         FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)
-        JOIN trade_records t ON t.symbol = u.symbol AND t.order_time >= ${fromWatermark}`,
+        JOIN trade_records t ON t.symbol = u.symbol AND t.order_time >= ${fromWatermark}
+       ${PROCESSING_ORDER}`,
     counts: `
       SELECT u.symbol, (SELECT count(*) FROM trade_records t WHERE t.symbol = u.symbol AND t.order_time >= ${fromWatermark})::int AS n
         FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)`,
   };
-}
-
-function readTrades(sql: string, args: unknown[]): TradeInput[] {
-  return JSON.parse(query<{ trades: string }>(sql, args)[0]!.trades) as TradeInput[];
 }
 
 function methodOf(version: number): Method {
@@ -112,13 +117,29 @@ function allSymbols(version: number): string[] {
 
 /**
  * Transaction-scoped advisory locks, one per (version, symbol), taken in one sorted order so
- * two runners cannot deadlock; the second waits, then recomputes the same result.
+ * two runners cannot deadlock; the second waits, then recomputes the same result. Every mode
+ * but 'rebuild' also shares the version's rebuild lock, which a whole-version rebuild holds
+ * exclusively from its stage to its swap (013), so nothing live changes under it.
  */
-function lockSymbols(version: number, symbols: readonly string[]): void {
+function lockSymbols(version: number, symbols: readonly string[], rebuild: boolean): void {
+  if (!rebuild) exec(`SELECT pg_advisory_xact_lock_shared(hashtextextended('fifo-ledger-rebuild:' || $1, 0))`, [version]);
   exec(
     `SELECT pg_advisory_xact_lock(hashtextextended('fifo-ledger:' || $1 || ':' || s, 0))
        FROM unnest($2::text[]) s ORDER BY s COLLATE "C"`,
     [version, symbols]);
+}
+
+/** The run's stage table (fifo_rebuild_begin made it), checked to be exactly that. */
+function stageTable(version: number, computationId: unknown): string {
+  if (computationId === null || computationId === undefined || !/^[1-9][0-9]{0,18}$/.test(String(computationId))) {
+    throw new Error(`fifo_compute: mode 'rebuild' needs the run's computation_id, got ${String(computationId)}`);
+  }
+  const name = `fifo_allocations_v${version}_stage_${String(computationId)}`;
+  const ok = query<{ ok: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace
+                       AND c.relkind = 'r' AND NOT c.relispartition) AS ok`, [name])[0]?.ok === true;
+  if (!ok) throw new Error(`fifo_compute: no stage table ${name} for run ${String(computationId)} (fifo_rebuild_begin makes it)`);
+  return plv8.quote_ident(name);
 }
 
 /** Where an incremental run continues a symbol: its snapshot's watermark (lots read per batch). */
@@ -136,7 +157,7 @@ function resumePoints(version: number, method: Method, symbols: readonly string[
   const rows = query<{ symbol: string; method: Method; wm_time: string | null;
                        wm_side: 'buy' | 'sell' | null; wm_order_id: string | null; processed: number }>(
     `SELECT s.symbol, s.method,
-            to_char(s.watermark_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS wm_time,
+            to_char(s.watermark_time AT TIME ZONE 'UTC', ${UTC_TEXT}) AS wm_time,
             s.watermark_side AS wm_side, s.watermark_order_id AS wm_order_id, s.trades_processed::int AS processed
        FROM fifo_inventory_snapshot s
        LEFT JOIN fifo_dirty_symbols d ON d.allocation_version = s.allocation_version AND d.symbol = s.symbol
@@ -193,78 +214,125 @@ export function batchSymbols<T extends { trades: number }>(items: readonly T[], 
   return out;
 }
 
-/** Trades after each symbol's watermark, read in one query through the (symbol, order_time) index. */
-function tradesAfterWatermarks(sql: FactSql, states: Map<string, SymbolState>): Map<string, TradeInput[]> {
-  const symbols = [...states.keys()];
-  const marks = symbols.map((s) => states.get(s)!.watermark?.time ?? null);
-  const out = groupBySymbol(readTrades(sql.tradesFrom, [symbols, marks]));
-  for (const [symbol, trades] of out) {
-    const wm = states.get(symbol)!.watermark;
-    if (wm) out.set(symbol, trades.filter((t) => compareTrades(t, wm) > 0));
-  }
-  return out;
-}
-
-function groupBySymbol(rows: TradeInput[]): Map<string, TradeInput[]> {
-  const out = new Map<string, TradeInput[]>();
-  for (const r of rows) {
-    let list = out.get(r.symbol);
-    if (!list) out.set(r.symbol, (list = []));
-    list.push(r);
-  }
-  return out;
-}
-
-interface Computed {
-  symbol: string;
-  result: AllocateResult;
-  trades: number;
-  lastAuditId: string;
-  /** Recomputed from an empty state (replaces the rows) or continued from the snapshot (appends). */
-  fromScratch: boolean;
-}
-
 function describeError(e: unknown): string {
   if (e instanceof EngineInputError) return e.message;
   return e instanceof Error ? e.message : String(e);
 }
 
-function writeAllocations(version: number, computationId: unknown, done: readonly Computed[]): number {
-  const replaced = done.filter((d) => d.fromScratch).map((d) => d.symbol);
-  if (replaced.length > 0) {
-    exec('DELETE FROM fifo_allocations WHERE allocation_version = $1 AND symbol = ANY ($2::text[])', [version, replaced]);
-  }
-  const rows = done.flatMap((d) => d.result.rows);
-  if (rows.length === 0) return 0;
-  return exec(
-    `INSERT INTO fifo_allocations (allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id,
-        allocated_size, buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd,
-        cost_basis_usd, proceeds_usd, pnl_usd, computation_id)
-     SELECT $1, r.symbol, r."sellOrderId", r.seq, r."buyOrderId", r."allocatedSize", r."buyPrice", r."sellPrice",
-            r."buyTime", r."sellTime", r."buyFee", r."sellFee", r."costBasis", r.proceeds, r.pnl, $3
-       FROM json_to_recordset($2::json) AS r(symbol text, "sellOrderId" text, seq int, "buyOrderId" text,
-            "allocatedSize" numeric, "buyPrice" numeric, "sellPrice" numeric, "buyTime" timestamptz,
-            "sellTime" timestamptz, "buyFee" numeric, "sellFee" numeric, "costBasis" numeric,
-            proceeds numeric, pnl numeric)`,
-    [version, JSON.stringify(rows), computationId]);
+/** Where a call writes: the live tables, or (rebuild) the run's stage and staged symbols. */
+interface Target {
+  version: number;
+  computationId: unknown;
+  /** The allocation table rows go into (quoted): fifo_allocations, or the stage. */
+  table: string;
+  rebuild: boolean;
 }
 
-function writeSnapshots(version: number, computationId: unknown, all: readonly Computed[]): void {
+/** What one symbol's computation leaves for its final write (its rows went out as they came). */
+interface Finished {
+  symbol: string;
+  state: SymbolState;
+  lastAuditId: string;
+}
+
+// ---- writing: one text per column, split and unnest'ed by the server ----
+
+/** An element of a text[] literal, quoted only when it has to be. */
+function arrayElement(s: string | null): string {
+  if (s === null) return 'NULL';
+  if (/^[^\s"\\{},]+$/.test(s) && !(s.length === 4 && s.toUpperCase() === 'NULL')) return s;
+  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+const ALLOCATION_COLUMNS = `allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id, allocated_size,
+    buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd, computation_id`;
+
+/** Ids as text[] literals (an adopted id may hold anything); numbers and times as lines ('' is NULL). */
+function insertRowsSql(table: string): string {
+  const lines = (n: number, type: string) => `string_to_array($${n}::text, E'\\n', '')::${type}[]`;
+  return `INSERT INTO ${table} (${ALLOCATION_COLUMNS})
+     SELECT $1::int, u.*, $16::bigint
+       FROM unnest($2::text::text[], $3::text::text[], ${lines(4, 'int')}, $5::text::text[], ${lines(6, 'numeric')},
+                   ${lines(7, 'numeric')}, ${lines(8, 'numeric')}, ${lines(9, 'timestamptz')}, ${lines(10, 'timestamptz')},
+                   ${lines(11, 'numeric')}, ${lines(12, 'numeric')}, ${lines(13, 'numeric')}, ${lines(14, 'numeric')},
+                   ${lines(15, 'numeric')}) AS u`;
+}
+
+function writeRows(target: Target, rows: readonly AllocationRow[]): number {
+  const n = rows.length;
+  if (n === 0) return 0;
+  const symbols: string[] = new Array(n), sells: string[] = new Array(n), seqs: number[] = new Array(n);
+  const buys: string[] = new Array(n), sizes: string[] = new Array(n), buyPrices: string[] = new Array(n);
+  const sellPrices: string[] = new Array(n), buyTimes: string[] = new Array(n), sellTimes: string[] = new Array(n);
+  const buyFees: string[] = new Array(n), sellFees: string[] = new Array(n), costs: string[] = new Array(n);
+  const proceeds: string[] = new Array(n), pnls: string[] = new Array(n);
+  let lastSymbol = '', lastSymbolText = '';
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    if (r.symbol !== lastSymbol || i === 0) {
+      lastSymbol = r.symbol;
+      lastSymbolText = arrayElement(r.symbol);
+    }
+    symbols[i] = lastSymbolText;
+    sells[i] = arrayElement(r.sellOrderId);
+    seqs[i] = r.seq;
+    buys[i] = arrayElement(r.buyOrderId);
+    sizes[i] = r.allocatedSize;
+    buyPrices[i] = r.buyPrice ?? '';
+    sellPrices[i] = r.sellPrice;
+    buyTimes[i] = r.buyTime ?? '';
+    sellTimes[i] = r.sellTime;
+    buyFees[i] = r.buyFee ?? '';
+    sellFees[i] = r.sellFee;
+    costs[i] = r.costBasis ?? '';
+    proceeds[i] = r.proceeds;
+    pnls[i] = r.pnl ?? '';
+  }
+  const list = (a: string[]) => `{${a.join(',')}}`;
+  return exec(insertRowsSql(target.table), [
+    target.version, list(symbols), list(sells), seqs.join('\n'), list(buys), sizes.join('\n'), buyPrices.join('\n'),
+    sellPrices.join('\n'), buyTimes.join('\n'), sellTimes.join('\n'), buyFees.join('\n'), sellFees.join('\n'),
+    costs.join('\n'), proceeds.join('\n'), pnls.join('\n'), target.computationId,
+  ]);
+}
+
+/** Recomputed from scratch: the symbols' old rows go (live only: a stage starts empty). */
+function deleteRows(target: Target, symbols: readonly string[]): void {
+  if (target.rebuild || symbols.length === 0) return;
+  exec('DELETE FROM fifo_allocations WHERE allocation_version = $1 AND symbol = ANY ($2::text[])', [target.version, symbols]);
+}
+
+function snapshotJson(done: readonly Finished[]): string {
+  return JSON.stringify(done.map((d) => ({
+    symbol: d.symbol,
+    method: d.state.method,
+    lots: d.state.lots,
+    wm: d.state.watermark,
+    processed: d.state.tradesProcessed,
+    audit: d.lastAuditId,
+  })));
+}
+
+function writeSnapshots(target: Target, all: readonly Finished[]): void {
+  const { version, computationId } = target;
+  if (target.rebuild) {
+    // staged: the swap applies them (a symbol whose trades are gone has no watermark: no snapshot)
+    exec(
+      `INSERT INTO fifo_rebuild_symbols (computation_id, allocation_version, symbol, method, open_lots, watermark_time,
+          watermark_side, watermark_order_id, trades_processed, last_audit_id)
+       SELECT $3, $1, r.symbol, r.method, r.lots, (r.wm ->> 'time')::timestamptz, r.wm ->> 'side', r.wm ->> 'orderId',
+              r.processed, r.audit
+         FROM json_to_recordset($2::json) AS r(symbol text, method text, lots jsonb, wm json, processed bigint, audit bigint)`,
+      [version, snapshotJson(all), computationId]);
+    return;
+  }
   // a symbol whose trades are all gone ends as if never computed: no snapshot
-  const gone = all.filter((d) => d.result.state.watermark === null).map((d) => d.symbol);
+  const gone = all.filter((d) => d.state.watermark === null).map((d) => d.symbol);
   if (gone.length > 0) {
     exec('DELETE FROM fifo_inventory_snapshot WHERE allocation_version = $1 AND symbol = ANY ($2::text[])', [version, gone]);
   }
-  const done = all.filter((d) => d.result.state.watermark !== null);
+  const done = all.filter((d) => d.state.watermark !== null);
   if (done.length === 0) return;
-  const snaps = done.map((d) => ({
-    symbol: d.symbol,
-    method: d.result.state.method,
-    lots: d.result.state.lots,
-    wm: d.result.state.watermark,
-    processed: d.result.state.tradesProcessed,
-    audit: d.lastAuditId,
-  }));
   exec(
     `INSERT INTO fifo_inventory_snapshot AS s (allocation_version, symbol, method, open_lots, open_lot_count,
         open_size, watermark_time, watermark_side, watermark_order_id, trades_processed, last_audit_id,
@@ -279,18 +347,24 @@ function writeSnapshots(version: number, computationId: unknown, all: readonly C
         watermark_side = excluded.watermark_side, watermark_order_id = excluded.watermark_order_id,
         trades_processed = excluded.trades_processed, last_audit_id = excluded.last_audit_id,
         computation_id = excluded.computation_id, computed_at = excluded.computed_at`,
-    [version, JSON.stringify(snaps), computationId]);
+    [version, snapshotJson(done), computationId]);
 }
 
 /**
  * Unmatched sells become review items; an item never duplicates (upsert on its key) and a
- * resolved or ignored one is never reopened. A pending item whose sell is matched now is
- * resolved automatically, saying so.
+ * resolved or ignored one is never reopened.
  */
-function writeReviews(version: number, computationId: unknown, done: readonly Computed[]): void {
-  const items = done.flatMap((d) => d.result.reviews.map((r) => ({
-    symbol: r.symbol, orderId: r.orderId, severity: r.severity, details: r.details,
-  })));
+function writeReviewItems(target: Target, reviews: readonly ReviewItem[]): void {
+  if (reviews.length === 0) return;
+  const items = JSON.stringify(reviews.map((r) => ({ symbol: r.symbol, orderId: r.orderId, severity: r.severity, details: r.details })));
+  if (target.rebuild) {
+    exec(
+      `INSERT INTO fifo_rebuild_reviews (computation_id, allocation_version, symbol, order_id, severity, details)
+       SELECT $3, $1, r.symbol, r."orderId", r.severity, r.details
+         FROM json_to_recordset($2::json) AS r(symbol text, "orderId" text, severity text, details jsonb)`,
+      [target.version, items, target.computationId]);
+    return;
+  }
   exec(
     `INSERT INTO manual_review_queue AS q (allocation_version, symbol, order_id, issue_type, item_key, severity, details, computation_id)
      SELECT $1, r.symbol, r."orderId", 'unmatched_sell', r."orderId", r.severity, r.details, $3
@@ -299,7 +373,12 @@ function writeReviews(version: number, computationId: unknown, done: readonly Co
         SET details = excluded.details, severity = excluded.severity, updated_at = now(),
             computation_id = excluded.computation_id
       WHERE q.status = 'pending'`,
-    [version, JSON.stringify(items), computationId]);
+    [target.version, items, target.computationId]);
+}
+
+/** A pending item whose sell is matched now is resolved automatically, saying so (rebuild: at the swap). */
+function resolveReviews(target: Target, symbols: readonly string[]): void {
+  if (target.rebuild) return;
   exec(
     `UPDATE manual_review_queue q
         SET status = 'resolved', resolved_at = now(), updated_at = now(), resolved_by = 'fifo_compute',
@@ -309,22 +388,55 @@ function writeReviews(version: number, computationId: unknown, done: readonly Co
         AND NOT EXISTS (SELECT 1 FROM fifo_allocations a
                          WHERE a.allocation_version = q.allocation_version AND a.symbol = q.symbol
                            AND a.sell_order_id = q.item_key AND a.buy_order_id IS NULL)`,
-    [version, done.map((d) => d.symbol), computationId]);
+    [target.version, symbols, target.computationId]);
 }
 
-/** Dirty markers the run has consumed; a change that arrived meanwhile keeps its marker. */
-function clearDirty(version: number, done: readonly Computed[]): void {
+/** Dirty markers the run has consumed; a change that arrived meanwhile keeps its marker (rebuild: at the swap). */
+function clearDirty(target: Target, done: readonly Finished[]): void {
+  if (target.rebuild) return;
   exec(
     `DELETE FROM fifo_dirty_symbols d USING unnest($2::text[], $3::bigint[]) AS u(symbol, audit_id)
       WHERE d.allocation_version = $1 AND d.symbol = u.symbol AND d.last_audit_id <= u.audit_id`,
-    [version, done.map((d) => d.symbol), done.map((d) => d.lastAuditId)]);
+    [target.version, done.map((d) => d.symbol), done.map((d) => d.lastAuditId)]);
 }
 
-function writeAll(version: number, computationId: unknown, done: readonly Computed[]): void {
-  writeAllocations(version, computationId, done);
-  writeSnapshots(version, computationId, done);
-  writeReviews(version, computationId, done);
-  clearDirty(version, done);
+/** The end of symbols' computations: snapshots, review states, dirty markers. */
+function finishSymbols(target: Target, done: readonly Finished[]): void {
+  writeSnapshots(target, done);
+  resolveReviews(target, done.map((d) => d.symbol));
+  clearDirty(target, done);
+}
+
+// ---- reading: a cursor, fetched in chunks ----
+
+/** Trades off a cursor one by one, FETCH_ROWS at a time; `skip` drops those up to a watermark. */
+class TradeReader {
+  private rows: TradeInput[] = [];
+  private i = 0;
+  private done = false;
+  readMs = 0;
+
+  constructor(private readonly cursor: Plv8Cursor, private readonly skip: (t: TradeInput) => boolean) {}
+
+  next(): TradeInput | undefined {
+    for (;;) {
+      if (this.i < this.rows.length) {
+        const t = this.rows[this.i++]!;
+        if (!this.skip(t)) return t;
+        continue;
+      }
+      if (this.done) return undefined;
+      const t0 = Date.now();
+      const got = this.cursor.fetch(FETCH_ROWS) as TradeInput[] | undefined;
+      this.readMs += Date.now() - t0;
+      this.rows = got ?? [];
+      this.i = 0;
+      if (this.rows.length < FETCH_ROWS) {
+        this.done = true;
+        this.cursor.close();
+      }
+    }
+  }
 }
 
 interface Totals {
@@ -335,78 +447,213 @@ interface Totals {
 }
 
 interface Run {
-  version: number;
   method: Method;
-  computationId: unknown;
-  sql: FactSql;
+  /** PART_TRADES, or less for tests (setting fifo.compute_part_trades). */
+  partTrades: number;
+  target: Target;
+  sql: { trades: Plv8Plan; tradesFrom: Plv8Plan };
   /** Incremental runs only: the symbols continued from their snapshots. */
   points: Map<string, ResumePoint>;
 }
 
+/** A whole small symbol, computed and waiting for the batch's next write. */
+interface Pending extends Finished {
+  rows: AllocationRow[];
+  reviews: ReviewItem[];
+  trades: number;
+  fromScratch: boolean;
+}
+
 /** Reads, allocates and writes one batch of whole symbols; nothing of it is kept afterwards. */
+class BatchRun {
+  private pending: Pending[] = [];
+  private pendingRows = 0;
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly run: Run, private readonly audit: Map<string, string>,
+              private readonly resumable: Map<string, SymbolState>, private readonly totals: Totals) {}
+
+  private start(symbol: string): SymbolState {
+    return this.resumable.get(symbol) ?? emptyState(symbol, this.run.method);
+  }
+
+  private fail(symbol: string, trades: number, e: unknown): void {
+    this.totals.outcomes.push({ symbol, status: 'failed', trades, allocations: 0, unmatched: 0, error: describeError(e) });
+  }
+
+  /** A symbol read whole (at most PART_TRADES trades): computed now, written with the others. */
+  small(symbol: string, trades: TradeInput[]): void {
+    this.seen.add(symbol);
+    const t0 = Date.now();
+    try {
+      const result = allocate(this.start(symbol), sortTrades(trades));
+      this.pending.push({
+        symbol, state: result.state, lastAuditId: this.audit.get(symbol) ?? '0', rows: result.rows, reviews: result.reviews,
+        trades: trades.length, fromScratch: !this.resumable.has(symbol),
+      });
+      this.pendingRows += result.rows.length;
+    } catch (e) {
+      this.fail(symbol, trades.length, e);
+    }
+    this.totals.allocateMs += Date.now() - t0;
+    if (this.pendingRows >= WRITE_ROWS) this.flush();
+  }
+
+  /**
+   * A symbol too big to hold: its parts go through the engine one after the other, each part's
+   * rows written before the next is read, all in one subtransaction, so a bad trade late in the
+   * symbol leaves its previous allocations as they were. Returns the next symbol's first trade.
+   */
+  big(symbol: string, first: TradeInput[], after: TradeInput, reader: TradeReader): TradeInput | undefined {
+    this.flush();
+    this.seen.add(symbol);
+    const { target } = this.run;
+    const totals = this.totals;
+    const cur = { next: after as TradeInput | undefined, trades: 0, rows: 0, unmatched: 0 };
+    // the symbol's next part: `carried` and what follows, up to PART_TRADES; cur.next is the trade after
+    const readPart = (carried: TradeInput): TradeInput[] => {
+      const part: TradeInput[] = [carried];
+      let t = reader.next();
+      while (t !== undefined && t.symbol === symbol && part.length < this.run.partTrades) {
+        part.push(t);
+        t = reader.next();
+      }
+      cur.next = t;
+      return part;
+    };
+    try {
+      plv8.subtransaction(() => {
+        let state = this.start(symbol);
+        const t0 = Date.now();
+        if (!this.resumable.has(symbol)) deleteRows(target, [symbol]);
+        totals.writeMs += Date.now() - t0;
+        let part = first;
+        for (;;) {
+          cur.trades += part.length;
+          const t1 = Date.now();
+          const result = allocate(state, sortTrades(part));
+          const t2 = Date.now();
+          writeRows(target, result.rows);
+          writeReviewItems(target, result.reviews);
+          totals.allocateMs += t2 - t1;
+          totals.writeMs += Date.now() - t2;
+          state = result.state;
+          cur.rows += result.rows.length;
+          cur.unmatched += result.reviews.length;
+          if (cur.next === undefined || cur.next.symbol !== symbol) break;
+          part = readPart(cur.next);
+        }
+        const t3 = Date.now();
+        finishSymbols(target, [{ symbol, state, lastAuditId: this.audit.get(symbol) ?? '0' }]);
+        totals.writeMs += Date.now() - t3;
+      });
+      totals.outcomes.push({ symbol, status: 'ok', trades: cur.trades, allocations: cur.rows, unmatched: cur.unmatched });
+    } catch (e) {
+      // the rest of the symbol is read past, not computed
+      let t = cur.next;
+      let n = cur.trades;
+      while (t !== undefined && t.symbol === symbol) {
+        n += 1;
+        t = reader.next();
+      }
+      cur.next = t;
+      this.fail(symbol, n, e);
+    }
+    return cur.next;
+  }
+
+  /** Streams one cursor's trades, symbol by symbol. */
+  consume(reader: TradeReader): void {
+    let t = reader.next();
+    while (t !== undefined) {
+      const symbol = t.symbol;
+      const buf: TradeInput[] = [t];
+      t = reader.next();
+      while (t !== undefined && t.symbol === symbol && buf.length < this.run.partTrades) {
+        buf.push(t);
+        t = reader.next();
+      }
+      if (t !== undefined && t.symbol === symbol) t = this.big(symbol, buf, t, reader);
+      else this.small(symbol, buf);
+    }
+    this.totals.readMs += reader.readMs;
+    reader.readMs = 0;
+  }
+
+  /** The symbols of the batch the cursors did not show (no trades, or none after the watermark). */
+  rest(wanted: readonly string[]): void {
+    for (const s of wanted) if (!this.seen.has(s)) this.small(s, []);
+  }
+
+  /**
+   * One set of statements for the pending symbols; should the database reject it, each symbol
+   * is written in a subtransaction of its own so only the culprit fails.
+   */
+  flush(): void {
+    const done = this.pending;
+    if (done.length === 0) return;
+    this.pending = [];
+    this.pendingRows = 0;
+    const { target } = this.run;
+    const t0 = Date.now();
+    const writeAll = (ds: readonly Pending[]) => {
+      deleteRows(target, ds.filter((d) => d.fromScratch).map((d) => d.symbol));
+      writeRows(target, ds.length === 1 ? ds[0]!.rows : ds.flatMap((d) => d.rows));
+      writeReviewItems(target, ds.length === 1 ? ds[0]!.reviews : ds.flatMap((d) => d.reviews));
+      finishSymbols(target, ds);
+    };
+    let written: Pending[] = done;
+    try {
+      plv8.subtransaction(() => writeAll(done));
+    } catch {
+      written = [];
+      for (const d of done) {
+        try {
+          plv8.subtransaction(() => writeAll([d]));
+          written.push(d);
+        } catch (e) {
+          this.fail(d.symbol, d.trades, e);
+        }
+      }
+    }
+    for (const d of written) {
+      this.totals.outcomes.push({ symbol: d.symbol, status: 'ok', trades: d.trades, allocations: d.rows.length, unmatched: d.reviews.length });
+    }
+    this.totals.writeMs += Date.now() - t0;
+  }
+}
+
 function computeBatch(run: Run, wanted: readonly string[], totals: Totals): void {
-  const { version, method, computationId } = run;
+  const { version } = run.target;
   // Audit position first, trades second: a change committed in between is included in the
   // trades but not in the position, so its dirty marker survives and it is redone (never lost).
   const audit = new Map(query<{ symbol: string; id: string | null }>(
     `SELECT s AS symbol, (SELECT max(a.audit_id) FROM trade_records_audit a WHERE a.symbol = s)::text AS id
        FROM unnest($1::text[]) s`, [wanted]).map((r) => [r.symbol, r.id ?? '0']));
   const t0 = Date.now();
-  const resumable = resumableStates(version, method, run.points, wanted);
+  const resumable = resumableStates(version, run.method, run.points, wanted);
+  totals.readMs += Date.now() - t0;
+  const batch = new BatchRun(run, audit, resumable, totals);
   const fresh = wanted.filter((s) => !resumable.has(s));
-  const bySymbol = groupBySymbol(fresh.length > 0 ? readTrades(run.sql.trades, [fresh]) : []);
+  if (fresh.length > 0) batch.consume(new TradeReader(run.sql.trades.cursor([fresh]), () => false));
   if (resumable.size > 0) {
-    for (const [symbol, trades] of tradesAfterWatermarks(run.sql, resumable)) bySymbol.set(symbol, trades);
+    const symbols = [...resumable.keys()];
+    const marks = symbols.map((s) => resumable.get(s)!.watermark?.time ?? null);
+    // from the watermark's time on: what is at or before the watermark itself was processed
+    batch.consume(new TradeReader(run.sql.tradesFrom.cursor([symbols, marks]), (t) => {
+      const wm = resumable.get(t.symbol)?.watermark;
+      return wm !== null && wm !== undefined && compareTrades(t, wm) <= 0;
+    }));
   }
-
-  const t1 = Date.now();
-  const outcomes = totals.outcomes;
-  const done: Computed[] = [];
-  for (const symbol of wanted) {
-    const trades = bySymbol.get(symbol) ?? [];
-    const resumed = resumable.get(symbol);
-    try {
-      const start: SymbolState = resumed ?? emptyState(symbol, method);
-      const result = allocate(start, sortTrades(trades));
-      done.push({ symbol, result, trades: trades.length, lastAuditId: audit.get(symbol) ?? '0', fromScratch: !resumed });
-    } catch (e) {
-      outcomes.push({ symbol, status: 'failed', trades: trades.length, allocations: 0, unmatched: 0, error: describeError(e) });
-    }
-    bySymbol.delete(symbol);
-  }
-
-  const t2 = Date.now();
-  // One set of statements for the whole batch; should the database reject it, each symbol
-  // is written in a subtransaction of its own so only the culprit fails.
-  let written: Computed[] = done;
-  try {
-    plv8.subtransaction(() => writeAll(version, computationId, done));
-  } catch {
-    written = [];
-    for (const d of done) {
-      try {
-        plv8.subtransaction(() => writeAll(version, computationId, [d]));
-        written.push(d);
-      } catch (e) {
-        outcomes.push({ symbol: d.symbol, status: 'failed', trades: d.trades, allocations: 0, unmatched: 0, error: describeError(e) });
-      }
-    }
-  }
-  for (const d of written) {
-    outcomes.push({
-      symbol: d.symbol, status: 'ok', trades: d.trades, allocations: d.result.rows.length,
-      unmatched: d.result.reviews.length,
-    });
-  }
-  totals.readMs += t1 - t0;
-  totals.allocateMs += t2 - t1;
-  totals.writeMs += Date.now() - t2;
+  batch.rest(wanted);
+  batch.flush();
 }
 
 /**
  * Any number of symbols in bounded memory (a PLV8 isolate has 256 MB by default): batches
- * of whole symbols of about BATCH_TRADES trades each, read, allocated and written one after
- * the other in this one transaction, so a call holds at most one batch (or its largest symbol).
+ * of whole symbols of about BATCH_TRADES trades each, read through a cursor, allocated and
+ * written one after the other in this one transaction; a call holds at most a fetch, a part
+ * of PART_TRADES trades and WRITE_ROWS rows waiting to be written, whatever the symbol's size.
  */
 export function compute(
   allocationVersion: number,
@@ -416,23 +663,36 @@ export function compute(
 ): ComputeSummary {
   const version = Number(allocationVersion);
   const runMode = (mode ?? 'full') as ComputeMode;
-  if (runMode !== 'full' && runMode !== 'incremental') {
-    throw new Error(`fifo_compute: mode must be 'full' or 'incremental', got ${JSON.stringify(mode)}`);
+  if (runMode !== 'full' && runMode !== 'incremental' && runMode !== 'rebuild') {
+    throw new Error(`fifo_compute: mode must be 'full', 'incremental' or 'rebuild', got ${JSON.stringify(mode)}`);
   }
   const method = methodOf(version);
+  const rebuild = runMode === 'rebuild';
+  const table = rebuild ? stageTable(version, computationId) : 'fifo_allocations';
   const wanted = (symbols ?? allSymbols(version)).slice().sort();
-  lockSymbols(version, wanted);
+  lockSymbols(version, wanted, rebuild);
 
-  const sql = factSql();
+  const facts = factSql();
   const points = runMode === 'incremental' ? resumePoints(version, method, wanted) : new Map<string, ResumePoint>();
-  const run: Run = { version, method, computationId, sql, points };
-  const batches = batchSymbols(tradeCounts(sql, wanted, points), BATCH_TRADES);
+  const plans = {
+    trades: plv8.prepare(facts.trades, ['text[]']),
+    tradesFrom: plv8.prepare(facts.tradesFrom, ['text[]', 'timestamptz[]']),
+  };
+  const setting = Number(query<{ v: string | null }>(`SELECT current_setting('fifo.compute_part_trades', true) AS v`)[0]?.v ?? '');
+  const partTrades = Number.isInteger(setting) && setting > 0 && setting < PART_TRADES ? setting : PART_TRADES;
+  const run: Run = { method, partTrades, target: { version, computationId, table, rebuild }, sql: plans, points };
+  const batches = batchSymbols(tradeCounts(facts, wanted, points), BATCH_TRADES);
   const totals: Totals = { outcomes: [], readMs: 0, allocateMs: 0, writeMs: 0 };
-  batches.forEach((batch, i) => {
-    const trades = batch.reduce((n, b) => n + b.trades, 0);
-    plv8.elog(DEBUG1, `fifo_compute: batch ${i + 1} of ${batches.length}: ${batch.length} symbol(s), ${trades} trade(s)`);
-    computeBatch(run, batch.map((b) => b.symbol), totals);
-  });
+  try {
+    batches.forEach((batch, i) => {
+      const trades = batch.reduce((n, b) => n + b.trades, 0);
+      plv8.elog(DEBUG1, `fifo_compute: batch ${i + 1} of ${batches.length}: ${batch.length} symbol(s), ${trades} trade(s)`);
+      computeBatch(run, batch.map((b) => b.symbol), totals);
+    });
+  } finally {
+    plans.trades.free();
+    plans.tradesFrom.free();
+  }
 
   const outcomes = totals.outcomes;
   outcomes.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
