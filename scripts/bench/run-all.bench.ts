@@ -43,9 +43,11 @@ const TRADES = Number(process.argv[2] ?? 1_000_000);
 const SYMBOLS = Number(process.argv[3] ?? 1_000);
 const ONE_SYMBOL_TRADES = 2 * TRADES;
 const IMPORT_LINES = TRADES;
-const DB = 'fifo_bench_all';
-const DB_ONE = 'fifo_bench_one';
-const DB_IMPORT = 'fifo_bench_import';
+// FIFO_BENCH_TAG=x: databases fifo_bench_all_x, ... so two benches on one server do not drop each other's
+const TAG = /^[a-z0-9_]{1,20}$/.test(process.env.FIFO_BENCH_TAG ?? '') ? `_${process.env.FIFO_BENCH_TAG}` : '';
+const DB = `fifo_bench_all${TAG}`;
+const DB_ONE = `fifo_bench_one${TAG}`;
+const DB_IMPORT = `fifo_bench_import${TAG}`;
 const OURS = 1;
 const V_PLPGSQL = 101;
 const V_SET = 102;
@@ -134,7 +136,7 @@ interface Summary {
 /** A CLI run that prints a JSON summary (compute --json): the summary, or why there is none. */
 function summaryOf(r: CliRun): Summary | string {
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.code > 1 || !line.startsWith('{')) return `exit ${r.code}: ${firstLine(r.stderr || r.stdout)}`;
+  if ((r.code !== 0 && r.code !== 1) || !line.startsWith('{')) return `exit ${r.code}: ${firstLine(r.stderr || r.stdout)}`;
   return JSON.parse(line) as Summary;
 }
 

@@ -41,6 +41,9 @@ export function cliArgs(args: readonly string[], opts: { measureRss?: boolean; s
   return opts.source || !compiled() ? [...pre, '--import', 'tsx', MAIN, ...args] : [...pre, BIN, ...args];
 }
 
+/** A child still running after this long is killed and reported as failed (exit -1). */
+const TIMEOUT_MS = Number(process.env.FIFO_BENCH_CHILD_TIMEOUT_MS ?? 15 * 60_000);
+
 export function runCli(args: readonly string[], env: Record<string, string>, opts: { source?: boolean } = {}): Promise<CliRun> {
   return runNode(cliArgs(args, opts), env);
 }
@@ -53,8 +56,13 @@ export function runNode(nodeArgs: readonly string[], env: Record<string, string>
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      stderr += `\nkilled by the bench after ${TIMEOUT_MS / 1000} s\n`;
+      p.kill('SIGKILL');
+    }, TIMEOUT_MS);
     p.on('error', reject);
     p.on('close', (code) => {
+      clearTimeout(timer);
       const wallMs = performance.now() - t0;
       const m = /FIFO_BENCH_MAXRSS_KB (\d+)/.exec(stderr);
       stderr = stderr.replace(/\n?FIFO_BENCH_MAXRSS_KB \d+\n/, '');
