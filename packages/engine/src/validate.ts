@@ -168,7 +168,9 @@ export function readHeader(raw: TradeInput, index: number, ctx: BatchContext, cu
   const side = raw.side;
   if (side !== 'buy' && side !== 'sell') fail(new Origin(orderId, symbol, index), 'side', "must be 'buy' or 'sell'", side);
   const time = raw.time;
-  if (!isValidTime(time)) fail(new Origin(orderId, symbol, index), 'time', `must be UTC text ${TIME_FORMAT}`, time);
+  // A tie with the previous trade (or the watermark) repeats a time already validated.
+  const prevTime = ctx.prevTime;
+  if ((prevTime === null || time !== prevTime) && !isValidTime(time)) fail(new Origin(orderId, symbol, index), 'time', `must be UTC text ${TIME_FORMAT}`, time);
   cur.index = index;
   cur.orderId = orderId;
   cur.time = time;
