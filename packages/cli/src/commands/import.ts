@@ -1,65 +1,29 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { applyFills, type ApplyResult } from '../ledger-io/apply.ts';
-import { CsvEncodingError, CsvSyntaxError, decodeCsvBytes, parseCsv, type CsvTable } from '../ledger-io/csv.ts';
-import { coinbaseColumns, mappedColumns, readFills, type ColumnMap } from '../ledger-io/fills.ts';
+import { readCsvFile } from '../ledger-io/csv-file.ts';
+import { readFills, type ColumnMap } from '../ledger-io/fills.ts';
+import { IMPORT_FORMATS } from '../ledger-io/formats.ts';
+import { parseCommand } from '../cli/parse.ts';
+import type { ParsedCommand } from '../cli/spec.ts';
 import { ValueError } from '../ledger-io/values.ts';
-
-export const importUsage = `usage: fifo import coinbase FILE.csv [--utc] [--source TAG] [--dry-run] [--json]
-       fifo import csv FILE.csv --map order_id=COL,symbol=COL,side=COL,size=COL,price=COL,time=COL[,fee=COL][,trade_id=COL]
-                              [--utc] [--source TAG] [--dry-run] [--json]`;
+import { onFlagsSync } from './domain-errors.ts';
 
 const MAX_LISTED_ERRORS = 50;
 
-/** The file as CSV; an unreadable or malformed file is an input error naming it. */
-export function readCsvFile(file: string): CsvTable {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  try {
-    return parseCsv(decodeCsvBytes(bytes));
-  } catch (e) {
-    if (e instanceof CsvSyntaxError) throw new CliError(`${file} ${e.message}; nothing imported`);
-    if (e instanceof CsvEncodingError) throw new CliError(`${file} ${e.message}; nothing imported`);
-    throw e;
-  }
+export function importCommand(args: readonly string[]): Promise<number> {
+  return run(parseCommand('import', args));
 }
 
-export async function importCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      map: { type: 'string', multiple: true },
-      utc: { type: 'boolean' },
-      source: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  const [format, file, ...extra] = positionals;
-  if (format !== 'coinbase' && format !== 'csv') {
-    throw new CliError(`${format === undefined ? 'missing format' : `unknown format ${JSON.stringify(format)}`}: coinbase or csv\n${importUsage}`);
-  }
-  if (!file) throw new CliError(`missing FILE\n${importUsage}`);
-  if (extra.length > 0) throw new CliError(`unexpected argument ${JSON.stringify(extra[0])}\n${importUsage}`);
-  if (format === 'coinbase' && values.map) throw new CliError('--map is for `fifo import csv`; the Coinbase columns are known');
-  if (format === 'csv' && !values.map) throw new CliError(`fifo import csv needs --map\n${importUsage}`);
-  const source = values.source ?? (format === 'coinbase' ? 'coinbase-import' : 'csv-import');
-  if (source.trim() === '' || source.length > 100) throw new CliError(`--source must be a non-blank tag of at most 100 characters`);
+export async function run({ action: format, values, args: { file } }: ParsedCommand<'import'>): Promise<number> {
+  const spec = IMPORT_FORMATS[format]!;
+  const source = values.source ?? spec.defaultSource;
 
-  const table = readCsvFile(file);
+  const table = onFlagsSync(() => readCsvFile(file));
   let map: ColumnMap;
   try {
-    map = format === 'coinbase' ? coinbaseColumns(table.header) : mappedColumns(values.map ?? [], table.header);
+    map = spec.columns(table.header, values.map ?? []);
   } catch (e) {
     if (e instanceof ValueError) throw new CliError(`${file}: ${e.message}; nothing imported`);
     throw e;

@@ -1,89 +1,36 @@
-import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { openProcedureSession } from '../compute/sessions.ts';
 import { runCompute } from '../compute/run-compute.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { record, table } from '../format.ts';
-import { parseAsset, parseDecimal, ValueError } from '../ledger-io/values.ts';
-import { closeItem, getItem, listItems, sellContext, STATUSES, summary, type StatusFilter } from '../review/queue.ts';
-import { allocationVersion, parseTime, positiveInt } from './args.ts';
-import { canonicalSymbol } from './symbols.ts';
+import { DomainError } from '../domain-error.ts';
+import { listItems, sellContext, unmatchedSize } from '../queries/reviews.ts';
+import { closeItem, getItem, summary } from '../review/queue.ts';
+import { parseCommand } from '../cli/parse.ts';
+import type { ParsedCommand } from '../cli/spec.ts';
 
-export const reviewUsage = `usage: fifo review list [--status pending|resolved|ignored|all] [--type T] [--symbol S ...] [--version N] [--limit N] [--json]
-       fifo review show ID [--json]
-       fifo review resolve ID --note TEXT [--opening-balance --price P [--time T]]
-       fifo review ignore ID --note TEXT`;
-
-function reviewId(raw: string | undefined): string {
-  if (raw === undefined) throw new CliError(`missing review ID\n${reviewUsage}`);
-  return String(positiveInt('review ID', raw));
+/** The review library's errors in the words of this command's flags. */
+function reviewError(e: unknown): unknown {
+  if (!(e instanceof DomainError)) return e;
+  switch (e.code) {
+    case 'not_unmatched_sell': return new CliError(`${e.subject}: --opening-balance ${e.message}`);
+    case 'fully_matched': return new CliError(`${e.subject}: ${e.message} (resolve without --opening-balance)`);
+    case 'opening_after_sell': return new CliError(`--time ${e.subject} ${e.message}`);
+    default: return new CliError(e.subject ? `${e.subject}: ${e.message}` : e.message);
+  }
 }
 
-function note(raw: string | undefined): string {
-  if (raw === undefined || raw.trim() === '') throw new CliError('--note TEXT is required: say why (it is kept with the item, with who closed it)');
-  if (raw.length > 2000) throw new CliError('--note is longer than 2000 characters');
-  return raw.trim();
+export function reviewCommand(args: readonly string[]): Promise<number> {
+  return run(parseCommand('review', args));
 }
 
-/** Filters accept the ledger's symbols and the `ASSET-*` symbols of balance-drift items. */
-function filterSymbols(raw: readonly string[] | undefined): string[] | null {
-  if (!raw || raw.length === 0) return null;
-  const out = raw.flatMap((r) => r.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  return out.map((s) => {
-    if (!s.endsWith('-*')) return canonicalSymbol(s);
-    try {
-      return `${parseAsset(s.slice(0, -2))}-*`;
-    } catch {
-      throw new CliError(`--symbol ${JSON.stringify(s)}: not a symbol of the form BASE-QUOTE (e.g. SOL-USD) or ASSET-*`);
-    }
-  });
-}
-
-export async function reviewCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      status: { type: 'string' },
-      type: { type: 'string' },
-      symbol: { type: 'string', multiple: true },
-      version: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-      note: { type: 'string' },
-      'opening-balance': { type: 'boolean' },
-      price: { type: 'string' },
-      time: { type: 'string' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  const [sub, ...rest] = positionals;
-  const extra = (n: number) => {
-    if (rest.length > n) throw new CliError(`unexpected argument ${JSON.stringify(rest[n])}\n${reviewUsage}`);
-  };
-  const only = (allowed: readonly string[]) => {
-    for (const k of Object.keys(values)) {
-      if (!allowed.includes(k)) throw new CliError(`--${k} does not apply to \`fifo review ${sub}\`\n${reviewUsage}`);
-    }
-  };
-
+export async function run(parsed: ParsedCommand<'review'>): Promise<number> {
+  const { action: sub, values, args } = parsed;
   switch (sub) {
     case 'list': {
-      extra(0);
-      only(['status', 'type', 'symbol', 'version', 'limit', 'json']);
-      const status = (values.status ?? 'pending') as StatusFilter;
-      if (!STATUSES.includes(status)) throw new CliError(`--status must be pending, resolved, ignored or all, got ${JSON.stringify(values.status)}`);
-      if (values.type !== undefined && !/^[a-z][a-z0-9_]{0,62}$/.test(values.type)) {
-        throw new CliError(`--type ${JSON.stringify(values.type)}: an issue type such as unmatched_sell or ledger_drift`);
-      }
-      const filter = {
-        version: allocationVersion(values.version),
-        status,
-        type: values.type ?? null,
-        symbols: filterSymbols(values.symbol),
-        limit: values.limit === undefined ? 200 : positiveInt('--limit', values.limit),
-      };
+      const { status } = values;
+      const filter = { version: values.version, status, type: values.type ?? null, symbols: values.symbol, limit: values.limit };
       const client = await connect(databaseUrl());
       try {
         const { items, total } = await listItems(client, filter);
@@ -107,12 +54,10 @@ export async function reviewCommand(args: readonly string[]): Promise<number> {
       }
     }
     case 'show': {
-      const id = reviewId(rest[0]);
-      extra(1);
-      only(['json']);
+      const { id } = args;
       const client = await connect(databaseUrl());
       try {
-        const item = await getItem(client, id);
+        const item = await getItem(client, id).catch((e: unknown) => { throw reviewError(e); });
         const ctx = item.issue_type === 'unmatched_sell' ? await sellContext(client, item) : null;
         if (values.json) {
           console.log(JSON.stringify({ item, ...(ctx ?? {}) }));
@@ -139,24 +84,16 @@ export async function reviewCommand(args: readonly string[]): Promise<number> {
     }
     case 'resolve':
     case 'ignore': {
-      const id = reviewId(rest[0]);
-      extra(1);
-      only(sub === 'resolve' ? ['note', 'opening-balance', 'price', 'time', 'json'] : ['note', 'json']);
-      const text = note(values.note);
-      if (!values['opening-balance'] && (values.price !== undefined || values.time !== undefined)) {
-        throw new CliError(`--${values.price !== undefined ? 'price' : 'time'} goes with --opening-balance`);
+      const { id } = args;
+      const text = values.note;
+      const v = sub === 'resolve' ? values : { 'opening-balance': false, price: undefined, time: undefined };
+      if (!v['opening-balance'] && (v.price !== undefined || v.time !== undefined)) {
+        throw new CliError(`--${v.price !== undefined ? 'price' : 'time'} goes with --opening-balance`);
       }
       let opening = null;
-      if (values['opening-balance']) {
-        if (values.price === undefined) throw new CliError('--opening-balance needs --price P: the cost per unit you vouch for (the lot\'s cost basis)');
-        let price: string;
-        try {
-          price = parseDecimal(values.price);
-        } catch (e) {
-          if (e instanceof ValueError) throw new CliError(`--price ${e.message}`);
-          throw e;
-        }
-        opening = { price, time: values.time === undefined ? null : parseTime('--time', values.time) };
+      if (v['opening-balance']) {
+        if (v.price === undefined) throw new CliError('--opening-balance needs --price P: the cost per unit you vouch for (the lot\'s cost basis)');
+        opening = { price: v.price, time: v.time?.time ?? null };
       }
       const url = databaseUrl();
       const client = await connect(url);
@@ -168,7 +105,7 @@ export async function reviewCommand(args: readonly string[]): Promise<number> {
           await client.query('COMMIT');
         } catch (e) {
           await client.query('ROLLBACK').catch(() => {});
-          throw e;
+          throw reviewError(e);
         }
         const { item, opening: fact } = result;
         let recomputed: { status: string; unmatchedLeft: string | null } | null = null;
@@ -177,11 +114,7 @@ export async function reviewCommand(args: readonly string[]): Promise<number> {
           const session = await openProcedureSession(client, url, 'auto');
           try {
             const r = await runCompute(client, session, { version: item.allocation_version, symbols: [item.symbol], force: false });
-            const { rows } = await client.query<{ left: string | null }>(
-              `SELECT sum(allocated_size)::text AS left FROM fifo_allocations
-                WHERE allocation_version = $1 AND symbol = $2 AND sell_order_id = $3 AND buy_order_id IS NULL`,
-              [item.allocation_version, item.symbol, item.item_key]);
-            recomputed = { status: r.status, unmatchedLeft: rows[0]?.left ?? null };
+            recomputed = { status: r.status, unmatchedLeft: await unmatchedSize(client, item) };
           } finally {
             await session.close();
           }
@@ -202,7 +135,5 @@ export async function reviewCommand(args: readonly string[]): Promise<number> {
         await client.end();
       }
     }
-    default:
-      throw new CliError(`${sub === undefined ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(sub)}`}: list, show, resolve or ignore\n${reviewUsage}`);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * CSV in and out (RFC 4180: quoted fields, "" escapes, CRLF or LF, a leading BOM). Every
+ * CSV in (RFC 4180: quoted fields, "" escapes, CRLF or LF, a leading BOM). Every
  * record keeps the file line it starts on, so errors can name it.
  */
 
@@ -186,23 +186,4 @@ export function parseCsv(text: string): CsvTable {
 /** A header name made comparable: lower case, spaces/dashes/dots as underscores. */
 export function normalizeHeader(h: string): string {
   return h.trim().toLowerCase().replace(/[\s\-.]+/g, '_');
-}
-
-function quote(v: string): string {
-  return /[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-}
-
-function text(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString();
-  if (Array.isArray(v)) return v.map(text).join(' ');
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
-
-/** Rows as CSV text (header first, CRLF-free LF lines, a trailing newline). */
-export function toCsv(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
-  const lines = [columns.map(quote).join(',')];
-  for (const r of rows) lines.push(columns.map((c) => quote(text(r[c]))).join(','));
-  return `${lines.join('\n')}\n`;
 }

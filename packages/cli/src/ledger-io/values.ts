@@ -130,12 +130,13 @@ export function parseSide(raw: string): 'buy' | 'sell' {
   throw new ValueError(`${JSON.stringify(raw)} is neither buy nor sell`);
 }
 
-const SYMBOL = /^[A-Za-z0-9._]{1,32}-[A-Za-z0-9._]{1,32}$/;
+/** The ledger's symbol shape BASE-QUOTE (the watcher checks NOTIFY payloads with it too). */
+export const SYMBOL_PATTERN = /^[A-Za-z0-9._]{1,32}-[A-Za-z0-9._]{1,32}$/;
 
 /** BASE-QUOTE (SOL-USD); `SOL/USD` and `SOL_USD`-free forms are not guessed, only `/` becomes `-`. Upper-cased. */
 export function parseSymbol(raw: string): string {
   const v = raw.trim().replace('/', '-').toUpperCase();
-  if (!SYMBOL.test(v)) throw new ValueError(`${JSON.stringify(raw)} is not a symbol of the form BASE-QUOTE (e.g. SOL-USD)`);
+  if (!SYMBOL_PATTERN.test(v)) throw new ValueError(`${JSON.stringify(raw)} is not a symbol of the form BASE-QUOTE (e.g. SOL-USD)`);
   return v;
 }
 
@@ -185,21 +186,4 @@ export function parseId(raw: string, max = MAX_ID_CHARS): string {
     throw new ValueError(`${JSON.stringify(raw)} contains an invisible, control or non-ASCII space character (U+${cp})`);
   }
   return v;
-}
-
-/**
- * A decimal text rounded to `places` (half away from zero) for display, exactly (BigInt,
- * never a float). Non-decimal input (null, '') is returned as is.
- */
-export function roundDecimal<T extends string | null | undefined>(text: T, places = 2): T | string {
-  if (text === null || text === undefined) return text;
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!m) return text;
-  const [, sign, int, frac = ''] = m;
-  if (frac.length <= places) return `${sign}${int}${places > 0 ? `.${frac.padEnd(places, '0')}` : ''}`;
-  let units = BigInt(int! + frac.slice(0, places));
-  if (Number(frac[places]) >= 5) units += 1n;
-  const digits = units.toString().padStart(places + 1, '0');
-  const body = places > 0 ? `${digits.slice(0, -places)}.${digits.slice(-places)}` : digits;
-  return /^[0.]+$/.test(body) ? body : `${sign}${body}`;
 }

@@ -1,7 +1,7 @@
 /** The report as terminal text, CSV and JSON; totals one per quote currency. */
 import { table } from '../format.ts';
 import { csvLines } from '../format/csv-write.ts';
-import { roundDecimal } from './decimal.ts';
+import { roundDecimal } from '../format/decimal.ts';
 import { unmatchedSellCount, type BreakdownRow, type QuoteTotals, type ReportData } from './query.ts';
 
 const cents = (s: string | null | undefined): string => (s === null || s === undefined ? '' : roundDecimal(s, 2));

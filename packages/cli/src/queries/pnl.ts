@@ -1,0 +1,92 @@
+/**
+ * Realized PnL read from the views: per-sell rows of v_trade_pnl aggregated with the formulas
+ * of v_pnl_by_symbol / v_daily_pnl / v_pnl_by_source / v_pnl_by_trigger / v_pnl_totals
+ * (migrations 003, 006, 012), over a range of sell times. Every sum is done in SQL; money stays
+ * decimal text. Every total and every group is per quote currency.
+ */
+import type pg from 'pg';
+import type { BreakdownRow, GroupBy, ReportRequest, UnmatchedSellRow } from '../report/query.ts';
+import { quoteOf, utcIso } from './sql.ts';
+
+export type PnlRange = Pick<ReportRequest, 'version' | 'from' | 'to'>;
+
+/** The same aggregates as v_pnl_by_symbol and friends, over the filtered sells `s`. */
+const FIGURES = `
+       count(*)::int                                                   AS sells,
+       (count(*) FILTER (WHERE s.realized_pnl_usd > 0))::int           AS winning_sells,
+       (count(*) FILTER (WHERE s.realized_pnl_usd < 0))::int           AS losing_sells,
+       count(s.realized_pnl_usd)::int                                  AS matched_sells,
+       round(100.0 * count(*) FILTER (WHERE s.realized_pnl_usd > 0) / nullif(count(s.realized_pnl_usd), 0), 1)::text AS win_rate_pct,
+       coalesce(sum(s.proceeds_usd), 0)::text                          AS proceeds_usd,
+       coalesce(sum(s.cost_basis_usd), 0)::text                        AS cost_basis_usd,
+       coalesce(sum(s.realized_pnl_usd), 0)::text                      AS realized_pnl_usd,
+       coalesce(sum(s.sell_fee_usd) + sum(s.buy_fee_usd), 0)::text     AS fees_usd,
+       (count(*) FILTER (WHERE s.unmatched_size > 0))::int             AS unmatched_sells,
+       coalesce(sum(s.unmatched_proceeds_usd), 0)::text                AS unmatched_proceeds_usd,
+       ${utcIso('min(s.sell_time)')}                                      AS first_sell_time,
+       ${utcIso('max(s.sell_time)')}                                      AS last_sell_time`;
+
+/** Sells of version $1 in [$2, $3) — or [$2, $3] when $4 is false — with their unmatched proceeds. */
+const SELLS = `
+  SELECT t.*, u.unmatched_proceeds_usd
+    FROM v_trade_pnl t
+    LEFT JOIN (SELECT symbol, sell_order_id, sum(unmatched_proceeds_usd) AS unmatched_proceeds_usd
+                 FROM v_unmatched_sells WHERE allocation_version = $1 GROUP BY symbol, sell_order_id) u
+      ON u.symbol = t.symbol AND u.sell_order_id = t.sell_order_id
+   WHERE t.allocation_version = $1
+     AND ($2::timestamptz IS NULL OR t.sell_time >= $2::timestamptz)
+     AND ($3::timestamptz IS NULL OR t.sell_time < $3::timestamptz OR (NOT $4::boolean AND t.sell_time = $3::timestamptz))`;
+
+const QUOTE = quoteOf('s.symbol');
+
+const KEY: Record<GroupBy, string> = {
+  symbol: 's.symbol',
+  day: `to_char((s.sell_time AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')`,
+  source: 's.source',
+  trigger: 's.trigger',
+};
+
+function boundParams(req: PnlRange): unknown[] {
+  const to = req.to === null ? null
+    : req.to.dateOnly ? new Date(req.to.time.getTime() + 86_400_000).toISOString() : req.to.time.toISOString();
+  return [req.version, req.from?.time.toISOString() ?? null, to, req.to?.dateOnly ?? true];
+}
+
+export type Grouped = BreakdownRow & { grp: GroupBy | 'total' };
+
+/**
+ * The totals and every requested grouping in one pass over the sells (GROUPING SETS): on a
+ * large ledger the per-sell aggregation of v_trade_pnl is the cost, so it is paid once. The
+ * quote currency is in every grouping set, so no row adds two currencies.
+ */
+export async function pnlFigures(client: pg.Client, req: PnlRange, groupings: readonly GroupBy[]): Promise<Grouped[]> {
+  const keys = groupings.map((g) => `${KEY[g]} AS k_${g}`).join(', ');
+  // which grouping set a row belongs to: the one whose key is not rolled up
+  const grp = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN '${g}'`).join(' ')} ELSE 'total' END`;
+  const key = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN k_${g}`).join(' ')} END`;
+  const { rows } = await client.query<Grouped>(
+    `WITH s AS (SELECT s.*, ${QUOTE} AS quote, ${keys} FROM (${SELLS}) s)
+     SELECT ${grp} AS grp, ${key} AS key, s.quote, ${FIGURES},
+            coalesce(sum(s.unmatched_size), 0)::text AS unmatched_size,
+            (sum(coalesce(sum(s.realized_pnl_usd), 0)) OVER (PARTITION BY ${grp}, s.quote ORDER BY ${key} COLLATE "C"))::text AS cumulative_pnl_usd
+       FROM s
+      GROUP BY GROUPING SETS ((s.quote), ${groupings.map((g) => `(s.quote, k_${g})`).join(', ')})
+      ORDER BY 1, s.quote COLLATE "C", ${key} COLLATE "C" NULLS LAST`,
+    boundParams(req));
+  return rows;
+}
+
+/** Unmatched sells of the range, newest first, at most `limit`. */
+export async function unmatchedSells(client: pg.Client, req: PnlRange, limit: number): Promise<UnmatchedSellRow[]> {
+  const { rows } = await client.query<UnmatchedSellRow>(
+    `SELECT u.symbol, u.sell_order_id, ${utcIso('u.sell_time')} AS sell_time, u.sell_price::text, u.sell_size::text,
+            u.unmatched_size::text, u.unmatched_proceeds_usd::text, u.review_id::text, u.review_status
+       FROM v_unmatched_sells u
+      WHERE u.allocation_version = $1
+        AND ($2::timestamptz IS NULL OR u.sell_time >= $2::timestamptz)
+        AND ($3::timestamptz IS NULL OR u.sell_time < $3::timestamptz OR (NOT $4::boolean AND u.sell_time = $3::timestamptz))
+      ORDER BY u.sell_time DESC, u.symbol COLLATE "C", u.sell_order_id COLLATE "C"
+      LIMIT $5`,
+    [...boundParams(req), limit]);
+  return rows;
+}
