@@ -1,9 +1,10 @@
 /**
  * The stored procedures: each entry becomes `CREATE FUNCTION <name>(<args>) RETURNS <returns>
  * LANGUAGE plv8` (packages/plv8 builds them) and runs unchanged in the Node PLV8 host.
+ * Only what needs the engine is here; a procedure that only queries is SQL in a migration
+ * (fifo_validate: 014).
  */
 import { compute } from './compute.ts';
-import { validate } from './validate.ts';
 
 export interface ProcedureSpec {
   args: ReadonlyArray<readonly [name: string, sqlType: string]>;
@@ -21,11 +22,5 @@ export const procedures: Record<string, ProcedureSpec> = {
     returns: 'jsonb',
     volatility: 'VOLATILE',
     fn: compute,
-  },
-  fifo_validate: {
-    args: [['allocation_version', 'int'], ['max_rows', 'int']],
-    returns: 'jsonb',
-    volatility: 'STABLE',
-    fn: validate,
   },
 };

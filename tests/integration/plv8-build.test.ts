@@ -1,22 +1,24 @@
 /**
  * The esbuild → PLV8 build: deterministic output, `--check` drift detection, the environment
- * check, PLV8-shaped bodies, and the generated DDL installing into a scratch database under a
- * stand-in `plv8` language without validator (PLV8 itself is not installable here).
+ * check, PLV8-shaped bodies, installProcedures() into a scratch database under a stand-in
+ * `plv8` language without validator (PLV8 itself is not installable here), and the bundle
+ * kept out of the migrations (issue 12: one checked-in copy, no migration over 40 KB).
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../packages/cli/src/db/migrate.ts';
 import {
-  buildOutputs, buildProcedures, BuildError, COMMENT_PREFIX, drift, findForbiddenGlobals, installProcedures,
-  loadGeneratedProcedures, renderMigration, type BuildResult, type GeneratedProcedure,
+  buildOutputs, buildProcedures, BuildError, COMMENT_PREFIX, drift, findForbiddenGlobals, functionDdl, installProcedures,
+  loadGeneratedProcedures, type BuildResult, type GeneratedProcedure,
 } from '../../packages/plv8/src/index.ts';
-import { baseUrl, createTestSchema } from '../helpers/db.ts';
+import { baseUrl, createTestSchema, urlWithSchema } from '../helpers/db.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const fixtureEntry = fileURLToPath(new URL('../../packages/plv8/test/fixtures/procedures.ts', import.meta.url));
@@ -46,7 +48,6 @@ describe('build', () => {
   it('is deterministic and identifies the bundle by its sha256', async () => {
     const again = await buildProcedures({ entry: fixtureEntry });
     expect(again.json).toBe(fixture.json);
-    expect(again.migration).toBe(fixture.migration);
     expect(fixture.bundleId).toBe(createHash('sha256').update(fixture.bundle).digest('hex'));
     expect(fixture.json).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/); // no timestamps
     expect(fixture.json).not.toContain(repoRoot); // no absolute paths
@@ -60,51 +61,58 @@ describe('build', () => {
     for (const p of [...fixture.procedures, ...loadGeneratedProcedures()]) expect(() => parsesAsPlv8Body(p)).not.toThrow();
   });
 
-  it('emits a node-pg-migrate migration with a dollar tag absent from every body', () => {
-    const sql = fixture.migration;
-    expect(sql.startsWith('-- Up Migration\n')).toBe(true);
-    expect(sql.match(/^-- Down Migration$/gm)).toHaveLength(1);
-    for (const p of fixture.procedures) {
-      const tag = /AS (\$[a-z0-9_]+\$)\n/.exec(sql.slice(sql.indexOf(`FUNCTION ${p.name}(`)))?.[1];
-      expect(tag).toBeDefined();
-      expect(p.body.includes(tag as string)).toBe(false);
-      expect(downSection(sql)).toContain(`DROP FUNCTION IF EXISTS ${p.name}(`);
-    }
-    expect(sql).toContain('SET search_path FROM CURRENT');
-  });
-
-  it('picks another dollar tag when a body contains the default one', () => {
+  it('picks a dollar tag absent from the body', () => {
     const [p] = fixture.procedures as [GeneratedProcedure];
     const tag = `$fifo_${p.bundleId.slice(0, 12)}$`;
-    const nasty = { ...p, body: `${p.body}\n// ${tag} $fifo_plv8_install$` };
-    const sql = renderMigration([nasty], p.bundleId, 'x');
-    expect(sql).toContain(`$fifo_${p.bundleId.slice(0, 12)}_1$`);
-    expect(sql).toContain('DO $fifo_plv8_install_1$');
+    expect(functionDdl(p, { searchPath: 'x, pg_temp' })).toContain(`AS ${tag}\n`);
+    const nasty = { ...p, body: `${p.body}\n// ${tag}\n` };
+    expect(functionDdl(nasty, { searchPath: 'x, pg_temp' })).toContain(`AS $fifo_${p.bundleId.slice(0, 12)}_1$\n`);
   });
 
-  it('`--check` passes on fresh outputs and fails on drift', () => {
+  it('`--check` passes on fresh output and fails on drift of procedures.json, its only output', () => {
     const json = join(tmp, 'procedures.json');
-    const sql = join(tmp, '004.sql');
-    const run = (...extra: string[]) => spawnSync(tsx, [buildScript, '--entry', fixtureEntry, '--procedures', json, '--migration', sql, ...extra],
+    const run = (...extra: string[]) => spawnSync(tsx, [buildScript, '--entry', fixtureEntry, '--procedures', json, ...extra],
       { cwd: repoRoot, encoding: 'utf8' });
     const check0 = run('--check');
     expect(check0.status).toBe(1); // nothing written yet
-    expect(run().status).toBe(0);
+    const written = run();
+    expect(written.status, written.stderr).toBe(0);
+    expect(written.stdout.match(/ wrote /g)).toHaveLength(1);
     expect(readFileSync(json, 'utf8')).toBe(fixture.json);
     const check1 = run('--check');
     expect(check1.status, check1.stderr).toBe(0);
-    writeFileSync(sql, readFileSync(sql, 'utf8').replace('LANGUAGE plv8', 'LANGUAGE plv8 '));
+    writeFileSync(json, readFileSync(json, 'utf8').replace('"volatility": ', '"volatility":  '));
     const check2 = run('--check');
     expect(check2.status).toBe(1);
-    expect(check2.stderr).toContain('004.sql');
-    expect(check2.stderr).not.toContain('procedures.json');
+    expect(check2.stderr).toContain('procedures.json');
+    expect(run('--migration', join(tmp, '004.sql')).status).toBe(2); // no migration output any more
   });
 
-  it('drift() compares checked-in files with a fresh build', async () => {
-    const outputs = await buildOutputs({ entry: fixtureEntry, proceduresPath: join(tmp, 'a.json'), migrationPath: join(tmp, 'a.sql') });
-    expect(drift(outputs)).toHaveLength(2);
+  it('drift() compares the checked-in procedures.json with a fresh build', async () => {
+    const outputs = await buildOutputs({ entry: fixtureEntry, proceduresPath: join(tmp, 'a.json') });
+    expect(outputs.files.map((f) => f.path)).toEqual([join(tmp, 'a.json')]);
+    expect(drift(outputs)).toHaveLength(1);
     for (const f of outputs.files) writeFileSync(f.path, f.content);
     expect(drift(outputs)).toEqual([]);
+  });
+
+  it('keeps the bundle out of the migrations: one checked-in copy, no migration over 40 KB', () => {
+    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: repoRoot, encoding: 'utf8' })
+      .split('\0').filter((f) => f !== '' && existsSync(join(repoRoot, f)) && statSync(join(repoRoot, f)).isFile());
+    const migrations = files.filter((f) => /^migrations\/.*\.sql$/.test(f));
+    expect(migrations).toContain('migrations/004_procedures.sql');
+    expect(migrations.filter((f) => statSync(join(repoRoot, f)).size > 40 * 1024)).toEqual([]);
+    const [p] = loadGeneratedProcedures() as [GeneratedProcedure];
+    // the bundle's id, and a line esbuild writes into every bundle (raw, or escaped in JSON;
+    // joined here so that this file does not hold it)
+    const prelude = ['var __toCommonJS = (mod) =>', '__copyProps(__defProp({}, "__esModule", { value: true }), mod);'].join(' ');
+    expect(p.body).toContain(prelude);
+    const marks = [p.bundleId, prelude, JSON.stringify(prelude).slice(1, -1)];
+    const holders = files.filter((f) => {
+      const text = readFileSync(join(repoRoot, f), 'latin1');
+      return marks.some((m) => text.includes(m));
+    });
+    expect(holders).toEqual(['packages/plv8/generated/procedures.json']);
   });
 
   it('rejects bundles that use Node or Web globals PLV8 lacks', async () => {
@@ -134,10 +142,12 @@ describe('build', () => {
   });
 });
 
-describe('generated DDL', () => {
+
+describe('installProcedures', () => {
   const dbName = `plv8_scratch_${randomBytes(4).toString('hex')}`;
   let admin: pg.Client;
   let db: pg.Client | undefined;
+  let dbUrl = '';
   let superuser = false;
 
   beforeAll(async () => {
@@ -149,7 +159,8 @@ describe('generated DDL', () => {
     await admin.query(`CREATE DATABASE ${dbName}`);
     const u = new URL(baseUrl());
     u.pathname = `/${dbName}`;
-    db = new pg.Client({ connectionString: u.toString() });
+    dbUrl = u.toString();
+    db = new pg.Client({ connectionString: dbUrl });
     await db.connect();
     await db.query(`CREATE FUNCTION fake_plv8_handler() RETURNS language_handler AS '$libdir/plpgsql', 'plpgsql_call_handler' LANGUAGE C`);
     await db.query(`CREATE LANGUAGE plv8 HANDLER fake_plv8_handler`); // no validator: bodies are stored unchecked
@@ -163,48 +174,63 @@ describe('generated DDL', () => {
   async function installed(schema: string): Promise<Array<Record<string, unknown>>> {
     const { rows } = await (db as pg.Client).query(
       `SELECT p.proname AS name, l.lanname AS lang, p.prosrc AS body, p.proconfig AS config, p.provolatile AS vol,
-              p.proisstrict AS strict, p.proretset AS setof, obj_description(p.oid, 'pg_proc') AS comment
+              p.proisstrict AS strict, p.proretset AS setof, obj_description(p.oid, 'pg_proc') AS comment,
+              has_function_privilege('public', p.oid, 'EXECUTE') AS pub,
+              has_function_privilege('fifo_engine', p.oid, 'EXECUTE') AS engine
          FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-        WHERE p.pronamespace = $1::regnamespace ORDER BY p.proname`, [schema]);
+        WHERE p.pronamespace = $1::regnamespace AND l.lanname = 'plv8' ORDER BY p.proname`, [schema]);
     return rows;
   }
-
-  async function migrateIn(schema: string, sql: string): Promise<void> {
-    const c = db as pg.Client;
-    await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await c.query(`SET search_path TO ${schema}`);
-    await c.query(sql);
-    await c.query(`RESET search_path`);
-  }
-
-  it('installs every generated function of the checked-in migration 004', async (ctx) => {
-    if (!superuser) ctx.skip();
-    const real = loadGeneratedProcedures();
+  const down004 = () => {
     const sql = readFileSync(join(repoRoot, 'migrations', '004_procedures.sql'), 'utf8');
-    await migrateIn('gen', upSection(sql));
-    const rows = await installed('gen');
+    return sql.slice(sql.search(/^-- Down Migration/m));
+  };
+
+  it('migrate up installs every generated function with its attributes, pin and grants; migrate down drops them', async (ctx) => {
+    if (!superuser) ctx.skip('needs a superuser to create the stand-in plv8 language');
+    const real = loadGeneratedProcedures();
+    const schema = 'gen';
+    const c = db as pg.Client;
+    // no migration holds the bundle: 004's up leaves nothing behind
+    await c.query(`CREATE SCHEMA ${schema}`);
+    const up004 = readFileSync(join(repoRoot, 'migrations', '004_procedures.sql'), 'utf8').split(/^-- Down Migration/m)[0] as string;
+    await c.query(`SET search_path TO ${schema}; ${up004}; RESET search_path`);
+    expect(await installed(schema)).toEqual([]);
+
+    await migrate({ url: urlWithSchema(dbUrl, schema), direction: 'up', schema });
+    const rows = await installed(schema);
     expect(rows.map((r) => r.name)).toEqual(real.map((p) => p.name).sort());
     for (const p of real) {
-      const r = rows.find((x) => x.name === p.name);
-      expect(r).toMatchObject({ lang: 'plv8', body: p.body, config: ['search_path=gen'], comment: `${COMMENT_PREFIX}${p.bundleId}` });
+      expect(rows.find((x) => x.name === p.name)).toMatchObject({
+        lang: 'plv8', body: p.body, config: [`search_path=${schema}, pg_temp`], comment: `${COMMENT_PREFIX}${p.bundleId}`,
+        vol: p.volatility[0]?.toLowerCase(), strict: p.strict, setof: p.setof, pub: false, engine: true,
+      });
     }
-    await migrateIn('gen', downSection(sql));
-    expect(await installed('gen')).toEqual([]);
+    await c.query(`SET search_path TO ${schema}`);
+    try {
+      expect(await installProcedures(c)).toMatchObject({ plv8: true, action: 'current' });
+    } finally {
+      await c.query('RESET search_path');
+    }
+    await migrate({ url: urlWithSchema(dbUrl, schema), direction: 'down', schema });
+    expect(await installed(schema)).toEqual([]);
   });
 
-  it('installs the fixture procedures with their attributes, and installProcedures keeps them current', async (ctx) => {
-    if (!superuser) ctx.skip();
-    await migrateIn('fx', upSection(fixture.migration));
-    const rows = await installed('fx');
-    expect(rows).toHaveLength(fixture.procedures.length);
-    expect(rows.find((r) => r.name === 'fx_strict')).toMatchObject({ strict: true, vol: 'i' });
-    expect(rows.find((r) => r.name === 'fx_table')).toMatchObject({ setof: true });
-    expect(rows.find((r) => r.name === 'fx_setof_ints')).toMatchObject({ setof: true });
-    expect(rows.find((r) => r.name === 'fx_counter')).toMatchObject({ vol: 'v', strict: false });
-
+  it('installs the fixture procedures with their attributes and keeps them current; 004 down drops any bundle', async (ctx) => {
+    if (!superuser) ctx.skip('needs a superuser to create the stand-in plv8 language');
     const c = db as pg.Client;
+    await c.query('CREATE SCHEMA fx');
     await c.query('SET search_path TO fx');
     try {
+      expect(await installProcedures(c, { procedures: fixture.procedures })).toMatchObject({ plv8: true, action: 'installed', securityApplied: false });
+      const rows = await installed('fx');
+      expect(rows).toHaveLength(fixture.procedures.length);
+      for (const r of rows) expect(r).toMatchObject({ config: ['search_path=fx, pg_temp'], comment: `${COMMENT_PREFIX}${fixture.bundleId}` });
+      expect(rows.find((r) => r.name === 'fx_strict')).toMatchObject({ strict: true, vol: 'i' });
+      expect(rows.find((r) => r.name === 'fx_table')).toMatchObject({ setof: true });
+      expect(rows.find((r) => r.name === 'fx_setof_ints')).toMatchObject({ setof: true });
+      expect(rows.find((r) => r.name === 'fx_counter')).toMatchObject({ vol: 'v', strict: false });
+
       expect(await installProcedures(c, { procedures: fixture.procedures })).toMatchObject({ plv8: true, action: 'current' });
       // a new bundle without one procedure, and one result type changed
       const newId = 'f'.repeat(64);
@@ -218,25 +244,24 @@ describe('generated DDL', () => {
       expect(after.map((r) => r.name)).toEqual(next.map((p) => p.name).sort());
       expect(new Set(after.map((r) => r.comment))).toEqual(new Set([`${COMMENT_PREFIX}${newId}`]));
       expect(await installProcedures(c, { procedures: next })).toMatchObject({ action: 'current' });
+      // 004's down drops the functions of whatever bundle is installed, and nothing else
+      await c.query(`CREATE FUNCTION fx_own() RETURNS int LANGUAGE plv8 AS 'return 1'`);
+      await c.query(down004());
+      expect((await installed('fx')).map((r) => r.name)).toEqual(['fx_own']);
     } finally {
       await c.query('RESET search_path');
     }
-    await migrateIn('fx', downSection(fixture.migration));
-    expect(await installed('fx')).toEqual([]);
   });
 
-  it('is a no-op with a NOTICE where PLV8 is missing', async (ctx) => {
+  it('is a no-op where PLV8 is missing', async (ctx) => {
     const probe = await admin.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'plv8'
                                      UNION ALL SELECT 1 FROM pg_language WHERE lanname = 'plv8'`);
-    if (probe.rows.length > 0) ctx.skip('this server has PLV8: the migration installs the procedures instead');
+    if (probe.rows.length > 0) ctx.skip('this server has PLV8: installProcedures installs the procedures instead');
     const t = await createTestSchema({ migrated: false, prefix: 'plv8b' });
     try {
-      const notices: string[] = [];
-      t.client.on('notice', (n) => notices.push(n.message ?? ''));
-      await t.client.query(upSection(fixture.migration));
-      expect(notices.some((n) => /PLV8 is not installed/.test(n))).toBe(true);
+      expect(await installProcedures(t.client, { procedures: fixture.procedures })).toMatchObject({
+        plv8: false, action: 'skipped', created: [], securityApplied: false });
       expect(await t.query(`SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace`, [t.schema])).toEqual([]);
-      expect(await installProcedures(t.client, { procedures: fixture.procedures })).toMatchObject({ plv8: false, action: 'skipped' });
     } finally {
       await t.drop();
     }

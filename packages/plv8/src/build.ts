@@ -1,30 +1,26 @@
 /**
  * `pnpm build:plv8 [--check] [--minify]`: bundles functions/index.ts into PLV8 procedures and
- * writes packages/plv8/generated/procedures.json and migrations/004_procedures.sql.
- * With --check, writes nothing and exits 1 when the checked-in files differ from a fresh build.
+ * writes packages/plv8/generated/procedures.json, the one checked-in copy of the bundle
+ * (installProcedures() installs it; no migration holds it). With --check, writes nothing and
+ * exits 1 when the checked-in file differs from a fresh build.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BuildError, buildProcedures, type BuildResult } from './generate.ts';
 import { generatedProceduresPath, repoRoot } from './procedures.ts';
-
-export const MIGRATION_FILE = '004_procedures.sql';
 
 export interface Outputs {
   files: Array<{ path: string; content: string }>;
   result: BuildResult;
 }
 
-export async function buildOutputs(opts: { repoRoot?: string; entry?: string; minify?: boolean; proceduresPath?: string; migrationPath?: string } = {}): Promise<Outputs> {
+export async function buildOutputs(opts: { repoRoot?: string; entry?: string; minify?: boolean; proceduresPath?: string } = {}): Promise<Outputs> {
   const root = opts.repoRoot ?? repoRoot;
   const result = await buildProcedures({ repoRoot: root, ...(opts.entry ? { entry: opts.entry } : {}), ...(opts.minify ? { minify: true } : {}) });
   return {
     result,
-    files: [
-      { path: opts.proceduresPath ?? generatedProceduresPath, content: result.json },
-      { path: opts.migrationPath ?? join(root, 'migrations', MIGRATION_FILE), content: result.migration },
-    ],
+    files: [{ path: opts.proceduresPath ?? generatedProceduresPath, content: result.json }],
   };
 }
 
@@ -42,7 +38,7 @@ export function writeOutputs(outputs: Outputs): void {
   }
 }
 
-const USAGE = 'usage: pnpm build:plv8 [--check] [--minify] [--entry FILE] [--procedures FILE] [--migration FILE]';
+const USAGE = 'usage: pnpm build:plv8 [--check] [--minify] [--entry FILE] [--procedures FILE]';
 
 async function main(argv: string[]): Promise<number> {
   const flags = new Set<string>();
@@ -50,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--check' || a === '--minify') flags.add(a);
-    else if ((a === '--entry' || a === '--procedures' || a === '--migration') && argv[i + 1] !== undefined) values[a] = argv[++i] as string;
+    else if ((a === '--entry' || a === '--procedures') && argv[i + 1] !== undefined) values[a] = argv[++i] as string;
     else {
       process.stderr.write(`build:plv8: unexpected argument ${a}\n${USAGE}\n`);
       return 2;
@@ -63,7 +59,6 @@ async function main(argv: string[]): Promise<number> {
       minify: flags.has('--minify'),
       ...(values['--entry'] ? { entry: resolve(values['--entry']) } : {}),
       ...(values['--procedures'] ? { proceduresPath: resolve(values['--procedures']) } : {}),
-      ...(values['--migration'] ? { migrationPath: resolve(values['--migration']) } : {}),
     });
   } catch (e) {
     if (e instanceof BuildError) {

@@ -1,9 +1,10 @@
 /**
- * Keeps the installed PLV8 functions in step with the generated bundle. Migration 004 installs
- * the functions once; an applied migration never re-runs, so runners call installProcedures()
- * after migrating: it re-creates the functions when the installed bundle id differs. Without
- * PLV8 it keeps the stand-ins of migration 009 in step with the bundle's signatures. Either
- * way it then re-applies the schema's pins and grants (fifo_apply_security(), 009).
+ * Installs the PLV8 functions of the generated bundle (generated/procedures.json) and keeps
+ * them in step with it: no migration holds the bundle (004 only drops it on down), so
+ * `fifo migrate up` (after migrating) and `fifo install-procedures` call installProcedures(),
+ * which (re-)creates the functions when the installed bundle id differs. Without PLV8 it keeps
+ * the stand-ins of migration 009 in step with the bundle's signatures. Either way it then
+ * re-applies the schema's pins and grants (fifo_apply_security(), 009).
  */
 import { COMMENT_PREFIX, functionDdl, returnsClause, signatureOf } from './generate.ts';
 import { quoteIdent, quoteLiteral } from './host/convert.ts';
@@ -23,6 +24,11 @@ export interface InstallOptions {
    * install only when the plv8 language exists in the database.
    */
   assumePlv8?: boolean;
+  /**
+   * Where the plv8 language is missing but the server offers the extension, try
+   * `CREATE EXTENSION plv8` first (a role that may not gets a NOTICE, not an error). Default true.
+   */
+  createExtension?: boolean;
 }
 
 export interface InstallResult {
@@ -38,6 +44,20 @@ export interface InstallResult {
   /** Whether fifo_apply_security() ran (it does after any change, when the schema has it). */
   securityApplied: boolean;
 }
+
+/** Creates the plv8 extension where it is available and missing and the role may; else a NOTICE. */
+const CREATE_EXTENSION = `DO $fifo_plv8_extension$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_language WHERE lanname = 'plv8')
+     AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'plv8') THEN
+    BEGIN
+      CREATE EXTENSION IF NOT EXISTS plv8;
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE NOTICE 'plv8 is available but % may not create it (%)', current_user, SQLERRM;
+    END;
+  END IF;
+END
+$fifo_plv8_extension$`;
 
 /** COMMENT ON FUNCTION of the SQL stand-ins that migration 009 creates where PLV8 is missing. */
 export const STAND_IN_COMMENT = 'fifo-ledger stand-in: PLV8 is not installed';
@@ -66,6 +86,7 @@ export function standInDdl(p: GeneratedProcedure, searchPath: string): string {
 export async function installProcedures(client: Queryable, opts: InstallOptions = {}): Promise<InstallResult> {
   const procs = opts.procedures ?? loadGeneratedProcedures();
   const bundleId = procs[0]?.bundleId ?? null;
+  if (!opts.assumePlv8 && opts.createExtension !== false) await client.query(CREATE_EXTENSION);
   const { rows: [env] } = await client.query(
     `SELECT current_schema() AS schema, EXISTS (SELECT 1 FROM pg_language WHERE lanname = 'plv8') AS plv8,
             to_regprocedure(format('%I.fifo_apply_security()', current_schema())) IS NOT NULL AS security,

@@ -32,7 +32,9 @@ export function cases({ t }: CaseContext): Cases {
   });
   return {
     'sql-fifo-compute-without-plv8': withoutPlv8(`SELECT fifo_compute(1, '{}', 'full', NULL)`),
-    'sql-fifo-validate-without-plv8': withoutPlv8(`SELECT fifo_validate(1, 100)`),
+    // fifo_validate is SQL (migration 014) and works without PLV8: its own bad input instead
+    'sql-fifo-validate-unknown-version': as('fifo_reader', `SELECT fifo_validate(999, 100)`),
+    'sql-fifo-validate-negative-max-rows': as('fifo_reader', `SELECT fifo_validate(1, -1)`),
     'sql-fifo-run-without-plv8': withoutPlv8(`SELECT fifo_run(1, 'incremental')`),
     'sql-fifo-run-bad-mode': as('fifo_engine', `SELECT fifo_run(1, 'sideways')`),
     'priv-reader-runs-compute': as('fifo_reader', `SELECT fifo_compute(1, '{}', 'full', NULL)`),

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
-import { openProcedureSession, type HostChoice } from '../compute/sessions.ts';
+import type { HostChoice } from '../compute/sessions.ts';
 import { requireVersion } from '../db/versions.ts';
 import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
@@ -28,13 +28,9 @@ export async function validateCommand(args: readonly string[]): Promise<number> 
   const client = await connect(url);
   try {
     await requireVersion(client, version);
-    const session = await openProcedureSession(client, url, host);
-    let r: ValidateSummary;
-    try {
-      r = (await session.callInTransaction('fifo_validate', [version, limit])) as ValidateSummary;
-    } finally {
-      await session.close();
-    }
+    // fifo_validate is SQL (migration 014): no engine, so no procedure host, in either host
+    const { rows } = await client.query<{ r: ValidateSummary }>('SELECT fifo_validate($1, $2) AS r', [version, limit]);
+    const r = rows[0]?.r as ValidateSummary;
     if (values.json) {
       console.log(JSON.stringify(r));
     } else if (r.ok) {
