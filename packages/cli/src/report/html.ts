@@ -4,6 +4,7 @@
  * Every figure carries its exact decimal value in a data-value attribute. Key figures and
  * charts come one set per quote currency (ids suffixed with the quote): nothing adds USD to BTC.
  */
+import { columnsFor, type FigureColumn } from './columns.ts';
 import { money, signOf } from './decimal.ts';
 import { unmatchedSellCount, type BreakdownRow, type QuoteTotals, type ReportData } from './query.ts';
 import { COLORS, cumulativeChart, dailyBarChart, esc, shareBar, symbolBarChart } from './svg.ts';
@@ -31,31 +32,34 @@ function section(title: string, note: string, body: string, id?: string): string
     `${note ? `<p style="${NOTE}">${note}</p>` : ''}${body}</div>`;
 }
 
+function htmlShown(c: FigureColumn, v: unknown): string {
+  if (c.shown === 'money') return money(v as string | undefined);
+  if (c.shown === 'pct') return (v as string | null) ?? '–';
+  if (c.shown === 'count') return c.blankZero && !v ? '' : int(v as number);
+  return String(v ?? '');
+}
+
 function breakdownTable(d: ReportData): string {
-  const cols: Array<[string, (r: BreakdownRow) => string, string?]> = [
-    ['quote', (r) => r.quote, 'text'],
-    ['sells', (r) => int(r.sells)],
-    ['win %', (r) => r.win_rate_pct ?? '–'],
-    ['proceeds', (r) => money(r.proceeds_usd)],
-    ['cost basis', (r) => money(r.cost_basis_usd)],
-    ['realized PnL', (r) => money(r.realized_pnl_usd), 'pnl'],
-    ...(d.by === 'day' ? [['cumulative', (r: BreakdownRow) => money(r.cumulative_pnl_usd), 'cum'] as [string, (r: BreakdownRow) => string, string]] : []),
-    ['fees', (r) => money(r.fees_usd)],
-    ['unmatched', (r) => (r.unmatched_sells ? int(r.unmatched_sells) : '')],
-  ];
-  const head = `<tr><th style="${TH};text-align:left">${esc(d.by)}</th>${cols.map(([c, , kind]) => `<th style="${TH}${kind === 'text' ? ';text-align:left' : ''}">${esc(c)}</th>`).join('')}</tr>`;
-  const cell = (r: BreakdownRow, [, get, kind]: (typeof cols)[number]) => {
-    const color = kind === 'pnl' ? pnlColor(r.realized_pnl_usd) : kind === 'cum' ? pnlColor(r.cumulative_pnl_usd) : COLORS.text;
-    const exact = kind === 'pnl' ? ` data-value="${esc(r.realized_pnl_usd)}"` : '';
-    return `<td style="${TD};color:${color}${kind === 'text' ? ';text-align:left' : ''}"${exact}>${esc(get(r))}</td>`;
+  const cols = columnsFor('html', d.by);
+  const left = (c: FigureColumn) => (c.shown === 'text' ? ';text-align:left' : '');
+  const head = `<tr><th style="${TH};text-align:left">${esc(d.by)}</th>${cols.map((c) => `<th style="${TH}${left(c)}">${esc(c.html!)}</th>`).join('')}</tr>`;
+  const cell = (r: BreakdownRow, c: FigureColumn) => {
+    const v = r[c.key];
+    const color = c.signed ? pnlColor(v as string | undefined) : COLORS.text;
+    const exact = c.signed === 'exact' ? ` data-value="${esc(String(v))}"` : '';
+    return `<td style="${TD};color:${color}${left(c)}"${exact}>${esc(htmlShown(c, v))}</td>`;
   };
   const body = d.rows.map((r) => `<tr class="group" data-quote="${esc(r.quote)}"><td style="${TD};text-align:left">${esc(keyLabel(r.key))}</td>${cols.map((c) => cell(r, c)).join('')}</tr>`).join('');
   // one total row per quote currency
+  const totalCell = (t: QuoteTotals, c: FigureColumn) => {
+    if (!c.total) return `<td style="${TD}"></td>`;
+    const v = t[c.key as keyof QuoteTotals];
+    if (c.shown === 'text') return `<td style="${TD};text-align:left">${esc(String(v))}</td>`;
+    if (c.signed === 'exact') return `<td style="${TD};color:${pnlColor(v as string)}" data-value="${esc(String(v))}">${htmlShown(c, v)}</td>`;
+    return `<td style="${TD}">${htmlShown(c, v)}</td>`;
+  };
   const total = d.totals.map((t) => `<tr class="total" data-quote="${esc(t.quote)}" style="font-weight:600"><td style="${TD};text-align:left">total</td>` +
-    `<td style="${TD};text-align:left">${esc(t.quote)}</td>` +
-    `<td style="${TD}">${int(t.sells)}</td><td style="${TD}">${t.win_rate_pct ?? '–'}</td><td style="${TD}">${money(t.proceeds_usd)}</td>` +
-    `<td style="${TD}">${money(t.cost_basis_usd)}</td><td style="${TD};color:${pnlColor(t.realized_pnl_usd)}" data-value="${esc(t.realized_pnl_usd)}">${money(t.realized_pnl_usd)}</td>` +
-    `${d.by === 'day' ? `<td style="${TD}"></td>` : ''}<td style="${TD}">${money(t.fees_usd)}</td><td style="${TD}">${t.unmatched_sells ? int(t.unmatched_sells) : ''}</td></tr>`).join('');
+    `${cols.map((c) => totalCell(t, c)).join('')}</tr>`).join('');
   return `<table id="breakdown" role="table" cellspacing="0" cellpadding="0" style="border-collapse:collapse;width:100%;font-size:13px;color:${COLORS.text}">` +
     `${head}${body}${total}</table>`;
 }

@@ -2,6 +2,7 @@
 import { table } from '../format.ts';
 import { csvLines } from '../format/csv-write.ts';
 import { roundDecimal } from '../format/decimal.ts';
+import { columnsFor, type FigureColumn } from './columns.ts';
 import { unmatchedSellCount, type BreakdownRow, type QuoteTotals, type ReportData } from './query.ts';
 
 const cents = (s: string | null | undefined): string => (s === null || s === undefined ? '' : roundDecimal(s, 2));
@@ -36,23 +37,16 @@ function allTotals(d: ReportData): string {
   return d.totals.length === 0 ? 'no sells in this range' : d.totals.map(totalsLines).join('\n\n');
 }
 
+function textCell(r: BreakdownRow, c: FigureColumn): string | number {
+  const v = r[c.key];
+  if (c.shown === 'money') return cents(v as string | undefined);
+  if (c.shown === 'pct') return (v as string | null) ?? '';
+  return v as string | number;
+}
+
 function breakdownTable(d: ReportData): string {
-  const rows = d.rows.map((r) => ({
-    [d.by]: keyLabel(r.key),
-    quote: r.quote,
-    sells: r.sells,
-    won: r.winning_sells,
-    lost: r.losing_sells,
-    'win %': r.win_rate_pct ?? '',
-    proceeds: cents(r.proceeds_usd),
-    'cost basis': cents(r.cost_basis_usd),
-    'realized PnL': cents(r.realized_pnl_usd),
-    ...(d.by === 'day' ? { cumulative: cents(r.cumulative_pnl_usd) } : {}),
-    fees: cents(r.fees_usd),
-    unmatched: r.unmatched_sells,
-    ...(d.by === 'symbol' ? { 'unmatched size': r.unmatched_size } : {}),
-  }));
-  return table(rows);
+  const cols = columnsFor('text', d.by);
+  return table(d.rows.map((r) => ({ [d.by]: keyLabel(r.key), ...Object.fromEntries(cols.map((c) => [c.text!, textCell(r, c)])) })));
 }
 
 export function renderText(d: ReportData): string {
@@ -78,18 +72,12 @@ export function renderText(d: ReportData): string {
 
 // ---- CSV (format/csv-write.ts: the CLI's one writer)
 
-const FIGURE_COLUMNS = [
-  'sells', 'winning_sells', 'losing_sells', 'matched_sells', 'win_rate_pct', 'proceeds_usd', 'cost_basis_usd',
-  'realized_pnl_usd', 'fees_usd', 'unmatched_sells', 'unmatched_proceeds_usd', 'first_sell_time', 'last_sell_time',
-] as const;
-
 /** One `group` row per (breakdown key, quote), then one `total` row per quote currency; values exact. */
 export function renderCsv(d: ReportData): string {
-  const extra = d.by === 'day' ? ['cumulative_pnl_usd'] : [];
-  const header = ['row_type', d.by, 'quote', ...FIGURE_COLUMNS, 'unmatched_size', ...extra];
-  const group = (r: BreakdownRow) => ['group', r.key, r.quote, ...FIGURE_COLUMNS.map((c) => r[c]), r.unmatched_size,
-    ...(d.by === 'day' ? [r.cumulative_pnl_usd] : [])];
-  const total = (t: QuoteTotals) => ['total', '', t.quote, ...FIGURE_COLUMNS.map((c) => t[c]), '', ...extra.map(() => '')];
+  const cols = columnsFor('csv', d.by);
+  const header = ['row_type', d.by, ...cols.map((c) => c.key)];
+  const group = (r: BreakdownRow) => ['group', r.key, ...cols.map((c) => r[c.key])];
+  const total = (t: QuoteTotals) => ['total', '', ...cols.map((c) => (c.total ? t[c.key as keyof QuoteTotals] : ''))];
   return csvLines([header, ...d.rows.map(group), ...d.totals.map(total)]);
 }
 

@@ -1,0 +1,58 @@
+/**
+ * The report's breakdown columns, once for every renderer: the CSV/JSON name, the label a
+ * renderer shows (none: that renderer leaves the figure out), how the value is shown, and the
+ * grouping a column belongs to. Text, HTML and CSV take their columns from here in this order,
+ * so a new figure is one entry (plus its SQL in queries/pnl.ts).
+ */
+import type { BreakdownRow, GroupBy } from './query.ts';
+
+export type Shown = 'text' | 'count' | 'pct' | 'money' | 'size';
+
+export interface FigureColumn {
+  key: keyof BreakdownRow & string;
+  /** Label in the terminal table; absent: not shown there. */
+  text?: string;
+  /** Label in the HTML table; absent: not shown there. */
+  html?: string;
+  /** In the CSV (by its key); the exact value. */
+  csv: boolean;
+  shown: Shown;
+  /** Only with this --by (e.g. the running total by day). */
+  only?: GroupBy;
+  /** Only in the terminal table with this --by (the CSV always has it). */
+  textOnly?: GroupBy;
+  /** Whether a per-quote total row carries it (else the cell is empty). */
+  total: boolean;
+  /** HTML: coloured by its sign; `exact` also carries the value in data-value. */
+  signed?: 'exact' | 'color';
+  /** CSV: after every other column (kept where the CSV has always had it). */
+  csvLast?: boolean;
+  /** HTML: a zero count is left blank. */
+  blankZero?: boolean;
+}
+
+export const FIGURE_COLUMNS: readonly FigureColumn[] = [
+  { key: 'quote', text: 'quote', html: 'quote', csv: true, shown: 'text', total: true },
+  { key: 'sells', text: 'sells', html: 'sells', csv: true, shown: 'count', total: true },
+  { key: 'winning_sells', text: 'won', csv: true, shown: 'count', total: true },
+  { key: 'losing_sells', text: 'lost', csv: true, shown: 'count', total: true },
+  { key: 'matched_sells', csv: true, shown: 'count', total: true },
+  { key: 'win_rate_pct', text: 'win %', html: 'win %', csv: true, shown: 'pct', total: true },
+  { key: 'proceeds_usd', text: 'proceeds', html: 'proceeds', csv: true, shown: 'money', total: true },
+  { key: 'cost_basis_usd', text: 'cost basis', html: 'cost basis', csv: true, shown: 'money', total: true },
+  { key: 'realized_pnl_usd', text: 'realized PnL', html: 'realized PnL', csv: true, shown: 'money', total: true, signed: 'exact' },
+  { key: 'cumulative_pnl_usd', text: 'cumulative', html: 'cumulative', csv: true, shown: 'money', only: 'day', total: false, signed: 'color', csvLast: true },
+  { key: 'fees_usd', text: 'fees', html: 'fees', csv: true, shown: 'money', total: true },
+  { key: 'unmatched_sells', text: 'unmatched', html: 'unmatched', csv: true, shown: 'count', total: true, blankZero: true },
+  { key: 'unmatched_proceeds_usd', csv: true, shown: 'money', total: true },
+  { key: 'first_sell_time', csv: true, shown: 'text', total: true },
+  { key: 'last_sell_time', csv: true, shown: 'text', total: true },
+  { key: 'unmatched_size', text: 'unmatched size', csv: true, shown: 'size', textOnly: 'symbol', total: false },
+];
+
+/** The columns of one renderer for a --by. */
+export function columnsFor(renderer: 'text' | 'html' | 'csv', by: GroupBy): FigureColumn[] {
+  const cols = FIGURE_COLUMNS.filter((c) => (c.only === undefined || c.only === by) &&
+    (renderer === 'csv' ? c.csv : c[renderer] !== undefined && (renderer !== 'text' || c.textOnly === undefined || c.textOnly === by)));
+  return renderer === 'csv' ? [...cols.filter((c) => !c.csvLast), ...cols.filter((c) => c.csvLast)] : cols;
+}
