@@ -116,6 +116,24 @@ export async function markAbandonedRuns(client: pg.Client): Promise<number> {
   return rowCount ?? 0;
 }
 
+/** The swap in one short transaction (fifo_rebuild_swap has its own lock_timeout). */
+async function swap(client: pg.Client, version: number, computationId: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT fifo_rebuild_swap($1, $2)', [version, computationId]);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+/** Drops the stage of a rebuild that did not swap, and lets other runs of the version go on. */
+async function endRebuild(client: pg.Client, version: number, computationId: string, staged: boolean): Promise<void> {
+  if (staged) await client.query('SELECT fifo_rebuild_abort($1, $2)', [version, computationId]);
+  await client.query('SELECT pg_advisory_unlock(fifo_rebuild_lock_key($1))', [version]);
+}
+
 export async function runCompute(
   client: pg.Client,
   sessionOrSessions: ProcedureSession | readonly ProcedureSession[],
@@ -137,7 +155,10 @@ export async function runCompute(
     }
   }
   await markAbandonedRuns(client);
+  await client.query('SELECT fifo_rebuild_cleanup()');
   const mode = req.incremental ? 'incremental' : 'full';
+  // every symbol of the version from scratch: built apart and swapped in (migration 013)
+  const rebuild = req.force && req.symbols === null && !req.incremental && !req.since;
   const started = Date.now();
   // chosen before the run is logged, so a request that finds nothing to do can leave no row
   const selected = await selectSymbols(client, req);
@@ -157,7 +178,12 @@ export async function runCompute(
 
   const outcomes: SymbolOutcome[] = [];
   let fatal: Error | undefined;
+  let staged = false;
   try {
+    if (rebuild) {
+      await client.query('SELECT fifo_rebuild_begin($1, $2, true)', [req.version, computationId]);
+      staged = true;
+    }
     const batches = batchSymbols(selected, req.batchTrades ?? DEFAULT_BATCH_TRADES);
     let symbolsDone = 0;
     let tradesDone = 0;
@@ -168,7 +194,7 @@ export async function runCompute(
         const batch = batches[next++]!;
         const names = batch.map((b) => b.symbol);
         try {
-          const result = (await worker.callInTransaction('fifo_compute', [req.version, names, mode, computationId])) as ProcedureResult;
+          const result = (await worker.callInTransaction('fifo_compute', [req.version, names, rebuild ? 'rebuild' : mode, computationId])) as ProcedureResult;
           outcomes.push(...result.symbols);
         } catch (e) {
           // the whole batch rolled back: its symbols keep their previous allocations
@@ -181,8 +207,15 @@ export async function runCompute(
       }
     };
     await Promise.all(sessions.map(work));
+    if (staged) {
+      await client.query('SELECT fifo_rebuild_finish($1, $2)', [req.version, computationId]);
+      await swap(client, req.version, computationId);
+      staged = false;
+    }
   } catch (e) {
     fatal = e as Error;
+  } finally {
+    if (rebuild) await endRebuild(client, req.version, computationId, staged);
   }
 
   const ok = outcomes.filter((o) => o.status === 'ok');
