@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
-import type { HostChoice } from '../compute/sessions.ts';
 import { requireVersion } from '../db/versions.ts';
-import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
+import { EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
-import { allocationVersion, positiveInt } from './args.ts';
+import { parseCommand } from '../cli/parse.ts';
+import type { ParsedCommand } from '../cli/spec.ts';
 
 interface ValidateSummary {
   ok: boolean;
@@ -14,16 +13,12 @@ interface ValidateSummary {
   discrepancies: Record<string, unknown>[];
 }
 
-export async function validateCommand(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { version: { type: 'string' }, host: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
-    strict: true,
-  });
-  const version = allocationVersion(values.version);
-  const host = (values.host ?? 'auto') as HostChoice;
-  if (!['auto', 'plv8', 'client'].includes(host)) throw new CliError(`--host must be auto, plv8 or client, got ${JSON.stringify(values.host)}`);
-  const limit = values.limit === undefined ? 100 : positiveInt('--limit', values.limit);
+export function validateCommand(args: readonly string[]): Promise<number> {
+  return run(parseCommand('validate', args));
+}
+
+export async function run({ values }: ParsedCommand<'validate'>): Promise<number> {
+  const { version, limit } = values;
   const url = databaseUrl();
   const client = await connect(url);
   try {
