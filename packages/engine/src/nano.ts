@@ -176,81 +176,79 @@ export function addWide(out: Wide, a: Wide, b: Wide, subtract: boolean): void {
   out.l = l;
 }
 
-/** out = out ± k for an integer 0 ≤ k < 2^53. */
-function addInt(out: Wide, k: number, subtract: boolean): void {
-  T_INT.neg = false;
-  T_INT.h = 0;
-  const km = Math.floor(k / E9); // exact, < 9,007,200
-  T_INT.m = km;
-  T_INT.l = k - km * E9;
-  addWide(out, out, T_INT, subtract);
-}
-const T_INT = new Wide();
-
-/** Exact integer value of a Wide known to lie in [0, 2^53). */
-function smallValue(a: Wide): number {
-  return a.m * E9 + a.l; // h must be 0; m·1e9 + l < 2^53 by the caller's bound
-}
-
-/** a < k for a Wide a ≥ 0 and an integer 0 < k < 2^53. */
-function lessThanInt(a: Wide, k: number): boolean {
-  if (a.neg) return true;
-  if (a.h !== 0) return false;
-  const km = Math.floor(k / E9); // exact
-  const kl = k - km * E9;
-  return a.m < km || (a.m === km && a.l < kl);
-}
-
-const T1 = new Wide();
-const T2 = new Wide();
+/*
+ * Exact remainders in binary limbs. The quotient of a fee share is found from a floating-point
+ * estimate and corrected with the exact remainder f·c − q·s. That remainder never needs decimal
+ * digits, so it is computed in base-2^18 limbs: splitting by a power of two is exact (it only
+ * changes the exponent), every limb product is < 2^36 and every column sum < 2^39, far below 2^53.
+ * All values stay integers; no division by a non-power of two is needed.
+ */
+const B18 = 262144; // 2^18
+const B36 = 68719476736; // 2^36
 
 let REM_Q = 0;
 /**
  * Exact division of the product f·c by s: returns q = floor(f·c / s) and leaves the remainder
  * f·c − q·s (in [0, s)) in REM_Q. Requires integers 0 ≤ f, c < 2^53, 0 < s < 2^53 and a quotient
- * < 2^53 (true when c ≤ s, since then q ≤ f).
+ * < 2^53 (true when c ≤ s, since then q ≤ f, and when f < s, since then q < c).
  */
 function mulDivFloor(f: number, c: number, s: number): number {
-  let q = Math.floor((f * c) / s); // estimate, off by a few units at most
+  // Estimate: fl(fl(f·c)/s) is within q·2^-52 < 2 of f·c/s, so |q − floor(f·c/s)| ≤ 3 and
+  // |f·c − q·s| < 4s < 2^55 below.
+  let q = Math.floor((f * c) / s);
   if (q > MAX_NANO) q = MAX_NANO;
-  mulNano(T1, f, c);
-  mulNano(T2, q, s);
-  addWide(T1, T1, T2, true); // r = f·c − q·s, exactly
-  while (T1.neg) {
+  const f2 = Math.floor(f / B36);
+  const fr = f - f2 * B36;
+  const f1 = Math.floor(fr / B18);
+  const f0 = fr - f1 * B18;
+  const c2 = Math.floor(c / B36);
+  const cr = c - c2 * B36;
+  const c1 = Math.floor(cr / B18);
+  const c0 = cr - c1 * B18;
+  const q2 = Math.floor(q / B36);
+  const qr = q - q2 * B36;
+  const q1 = Math.floor(qr / B18);
+  const q0 = qr - q1 * B18;
+  const s2 = Math.floor(s / B36);
+  const sr = s - s2 * B36;
+  const s1 = Math.floor(sr / B18);
+  const s0 = sr - s1 * B18;
+  // Columns of f·c − q·s at 2^0, 2^18, ..., 2^72 (each |D| < 2^39), then carries.
+  let t = f0 * c0 - q0 * s0;
+  let k = Math.floor(t / B18);
+  const l0 = t - k * B18;
+  t = f0 * c1 + f1 * c0 - q0 * s1 - q1 * s0 + k;
+  k = Math.floor(t / B18);
+  const l1 = t - k * B18;
+  t = f0 * c2 + f1 * c1 + f2 * c0 - q0 * s2 - q1 * s1 - q2 * s0 + k;
+  k = Math.floor(t / B18);
+  const l2 = t - k * B18;
+  // r = hi·2^36 + lo with 0 ≤ lo < 2^36; |r| < 2^55 bounds |hi| < 2^20 (the 2^54 and 2^72
+  // columns fold into hi exactly: f2, c2, q2, s2 < 2^17).
+  let hi = (f1 * c2 + f2 * c1 - q1 * s2 - q2 * s1 + k + (f2 * c2 - q2 * s2) * B18) * B18 + l2;
+  let lo = l1 * B18 + l0;
+  while (hi < 0) {
+    // r < 0: q is one too big; r += s
     q -= 1;
-    addInt(T1, s, false);
+    lo += s0 + s1 * B18;
+    hi += s2;
+    if (lo >= B36) {
+      lo -= B36;
+      hi += 1;
+    }
   }
-  while (!lessThanInt(T1, s)) {
+  const sLo = s1 * B18 + s0;
+  while (hi > s2 || (hi === s2 && lo >= sLo)) {
+    // r ≥ s: q is one too small; r −= s
     q += 1;
-    addInt(T1, s, true);
+    lo -= sLo;
+    hi -= s2;
+    if (lo < 0) {
+      lo += B36;
+      hi -= 1;
+    }
   }
-  REM_Q = smallValue(T1);
-  return q;
-}
-
-/**
- * {@link mulDivFloor}(r, 1e9, s) for 0 ≤ r < s: the product r·1e9 needs no multiplication in limbs
- * (it is r's two base-1e9 digits shifted by one limb), and the quotient is < 1e9.
- */
-function mulE9DivFloor(r: number, s: number): number {
-  let q = Math.floor((r * E9) / s); // estimate, off by a unit at most
-  if (q > 999999999) q = 999999999;
-  const rh = Math.floor(r / E9); // exact (see top)
-  T1.neg = false;
-  T1.h = rh;
-  T1.m = r - rh * E9;
-  T1.l = 0;
-  mulNano(T2, q, s);
-  addWide(T1, T1, T2, true); // r·1e9 − q·s, exactly
-  while (T1.neg) {
-    q -= 1;
-    addInt(T1, s, false);
-  }
-  while (!lessThanInt(T1, s)) {
-    q += 1;
-    addInt(T1, s, true);
-  }
-  REM_Q = smallValue(T1);
+  REM_Q = hi * B36 + lo; // 0 ≤ r < s < 2^53: exact
   return q;
 }
 
@@ -270,7 +268,7 @@ export function feeShare(out: Wide, f: number, c: number, s: number): void {
   let q = mulDivFloor(f, c, s); // integer nano part
   const r = REM_Q; // 0 ≤ r < s
   // Next 9 digits: d = floor(r·1e9 / s), remainder r2.
-  let d = mulE9DivFloor(r, s);
+  let d = mulDivFloor(r, E9, s);
   const r2 = REM_Q;
   if (r2 * 2 >= s) {
     d += 1;

@@ -126,6 +126,19 @@ describe('validation: trade fields', () => {
     expectInputError(withBad('time', time), 's1', 'time', /time must be UTC text YYYY-MM-DDTHH:MM:SS.ffffffZ/);
   });
 
+  it('checks the time of the first trade (no previous time) and of a trade that follows a tie', () => {
+    for (const time of [null, undefined, '', 'x']) {
+      expectInputError([T('b1', 'buy', '1', '1', '0', time)], 'b1', 'time', /time must be UTC text/);
+    }
+    const tie = '2025-01-01T00:00:00.000000Z';
+    expectInputError(
+      [T('b1', 'buy', '1', '1', '0', tie), T('b2', 'buy', '1', '1', '0', tie), T('s1', 'sell', '1', '1', '0', '2025-01-01T00:00:00.00000Z')],
+      's1',
+      'time',
+      /time must be UTC text/,
+    );
+  });
+
   it('accepts leap days', () => {
     expect(() => allocate(emptyState('SOL-USD', 'fifo'), [T('b', 'buy', '1', '1', '0', '2024-02-29T23:59:59.999999Z')])).not.toThrow();
   });
