@@ -56,7 +56,7 @@ describe('fifo diff', () => {
 
   it('rejects bad input with exit 2 naming it', async () => {
     for (const [args, message] of [
-      [['--to', '2'], /--from and --to are required/],
+      [['--to', '2'], /--from V1 and --to V2 are required/],
       [['--from', '1', '--to', '1'], /--from and --to are both 1/],
       [['--from', 'x', '--to', '2'], /--from must be a positive integer, got "x"/],
       [['--from', '1', '--to', '2', '--symbol', 'SOLUSD'], /--symbol "SOLUSD": not a symbol/],

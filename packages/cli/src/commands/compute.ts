@@ -9,7 +9,7 @@ import { usageOf } from '../cli/help.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
-export function computeCommand(args: readonly string[]): Promise<number> {
+export async function computeCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('compute', args));
 }
 

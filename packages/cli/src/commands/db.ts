@@ -2,7 +2,7 @@ import { clusterStatus, databaseUrl, startCluster, stopCluster } from '../db/clu
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
-export function dbCommand(args: readonly string[]): Promise<number> {
+export async function dbCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('db', args));
 }
 

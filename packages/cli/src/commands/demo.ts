@@ -50,7 +50,7 @@ function computeLine(r: ComputeRunResult): string {
     `${r.allocationsWritten} allocations, ${r.unmatchedCount} unmatched, ${(r.durationMs / 1000).toFixed(2)} s`;
 }
 
-export function demoCommand(args: readonly string[]): Promise<number> {
+export async function demoCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('demo', args));
 }
 

@@ -10,7 +10,7 @@ import { versionInfo, type VersionInfo } from '../queries/versions.ts';
 import { onFlags } from './domain-errors.ts';
 import { warnIfStale } from './warnings.ts';
 
-export function diffCommand(args: readonly string[]): Promise<number> {
+export async function diffCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('diff', args));
 }
 

@@ -11,7 +11,7 @@ import { behindText, symbolsBehind, versionInfo } from '../queries/versions.ts';
 import { writeAtomically } from '../format/write-atomically.ts';
 import { onFlags, onFlagsSync } from './domain-errors.ts';
 
-export function exportCommand(args: readonly string[]): Promise<number> {
+export async function exportCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('export', args));
 }
 

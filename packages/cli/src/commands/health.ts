@@ -10,7 +10,7 @@ export const healthUsage = 'usage: fifo health [--version N] [--max-lag-minutes 
 export { DEFAULT_MAX_LAG_MINUTES };
 
 /** Exit 0 healthy, 1 unhealthy (any warning), 2 bad input: for cron and monitoring. */
-export function healthCommand(args: readonly string[]): Promise<number> {
+export async function healthCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('health', args));
 }
 

@@ -12,7 +12,7 @@ import { onFlagsSync } from './domain-errors.ts';
 
 const MAX_LISTED_ERRORS = 50;
 
-export function importCommand(args: readonly string[]): Promise<number> {
+export async function importCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('import', args));
 }
 

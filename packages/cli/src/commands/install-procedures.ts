@@ -11,7 +11,7 @@ import { CliError } from '../errors.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
-export function installProceduresCommand(args: readonly string[]): Promise<number> {
+export async function installProceduresCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('install-procedures', args));
 }
 

@@ -11,7 +11,7 @@ import { warnIfStale } from './warnings.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
-export function legacyCompareCommand(args: readonly string[]): Promise<number> {
+export async function legacyCompareCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('legacy-compare', args));
 }
 

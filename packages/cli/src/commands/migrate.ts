@@ -5,7 +5,7 @@ import { CliError } from '../errors.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
-export function migrateCommand(args: readonly string[]): Promise<number> {
+export async function migrateCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('migrate', args));
 }
 

@@ -23,7 +23,7 @@ function wrap<T>(f: () => T, prefix = ''): T {
   }
 }
 
-export function reconcileCommand(args: readonly string[]): Promise<number> {
+export async function reconcileCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('reconcile', args));
 }
 

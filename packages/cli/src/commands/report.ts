@@ -10,7 +10,7 @@ import { REPORT_FORMATS, type ParsedCommand } from '../cli/spec.ts';
 export const FORMATS = REPORT_FORMATS;
 export type ReportFormat = (typeof FORMATS)[number];
 
-export function reportCommand(args: readonly string[]): Promise<number> {
+export async function reportCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('report', args));
 }
 

@@ -21,7 +21,7 @@ function reviewError(e: unknown): unknown {
   }
 }
 
-export function reviewCommand(args: readonly string[]): Promise<number> {
+export async function reviewCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('review', args));
 }
 

@@ -6,7 +6,7 @@ import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
 /** `fifo sample-ledger`: appends a deterministic random ledger (demos, tests, benchmarks). */
-export function sampleCommand(args: readonly string[]): Promise<number> {
+export async function sampleCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('sample-ledger', args));
 }
 

@@ -13,7 +13,7 @@ interface ValidateSummary {
   discrepancies: Record<string, unknown>[];
 }
 
-export function validateCommand(args: readonly string[]): Promise<number> {
+export async function validateCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('validate', args));
 }
 

@@ -24,7 +24,7 @@ function watchParent(onGone: () => void): NodeJS.Timeout | undefined {
   return timer;
 }
 
-export function watchCommand(args: readonly string[]): Promise<number> {
+export async function watchCommand(args: readonly string[]): Promise<number> {
   return run(parseCommand('watch', args));
 }
 
