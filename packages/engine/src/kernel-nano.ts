@@ -1,6 +1,6 @@
 import { FastLot } from './lot.ts';
 import type { LotBook } from './lot-book.ts';
-import { Wide, addWide, copyWide, feeShare, formatNano, formatWide, mulNano, setNano, setZero } from './nano.ts';
+import { E9, Wide, addWide, copyWide, feeShare, formatNano, formatWide, mulNano, mulParts, setNano, setZero } from './nano.ts';
 import { unmatchedSeverityNano } from './run.ts';
 import type { Run } from './run.ts';
 import type { TradeInput } from './types.ts';
@@ -40,6 +40,8 @@ export function runNano(run: Run, book: LotBook<FastLot>, trades: readonly Trade
     const sellPrice = cur.priceN;
     const sellPriceText = cur.priceText;
     const sellFee = cur.feeN;
+    const sellPriceHi = Math.floor(sellPrice / E9); // exact (see nano.ts)
+    const sellPriceLo = sellPrice - sellPriceHi * E9;
     let need = sellSize;
     let sellTaken = false; // SELL_TAKEN holds the sell fee already assigned
     let seq = 0;
@@ -94,9 +96,11 @@ export function runNano(run: Run, book: LotBook<FastLot>, trades: readonly Trade
         sellFeeText = formatWide(SELL_SHARE);
       }
 
-      mulNano(COST, lot.price, alloc);
+      const allocHi = Math.floor(alloc / E9);
+      const allocLo = alloc - allocHi * E9;
+      mulParts(COST, lot.priceHi, lot.priceLo, allocHi, allocLo);
       if (lotFee !== 0) addWide(COST, COST, BUY_SHARE, false);
-      mulNano(PROCEEDS, sellPrice, alloc);
+      mulParts(PROCEEDS, sellPriceHi, sellPriceLo, allocHi, allocLo);
       if (sellFee !== 0) addWide(PROCEEDS, PROCEEDS, SELL_SHARE, true);
       addWide(PNL, PROCEEDS, COST, true);
       rows.push({

@@ -1,3 +1,4 @@
+import { E9 } from './nano.ts';
 import type { Wide } from './nano.ts';
 
 /** Internal mutable lot record with BigInt amounts (the general path). */
@@ -37,5 +38,12 @@ export class FastLot {
     /** Fee shares already assigned (1e-18 units); null while none. */
     public taken: Wide | null,
     readonly ord: number,
-  ) {}
+  ) {
+    const hi = Math.floor(price / E9); // exact (see nano.ts)
+    this.priceHi = hi;
+    this.priceLo = price - hi * E9;
+  }
+  /** The price's base-1e9 digits, for mulParts (split once per lot, not once per row). */
+  declare readonly priceHi: number;
+  declare readonly priceLo: number;
 }

@@ -71,16 +71,31 @@ export function setNano(out: Wide, n: number): void {
 
 /** out = x · y for nano amounts x, y (integers 0 ≤ x, y < 2^53): an exact 1e-18-unit product. */
 export function mulNano(out: Wide, x: number, y: number): void {
-  // x = x1·1e9 + x0, y = y1·1e9 + y0 with x1, y1 < 9,007,200 and x0, y0 < 1e9 (exact floors, see top).
-  const x1 = Math.floor(x / E9);
-  const x0 = x - x1 * E9;
+  const x1 = Math.floor(x / E9); // exact (see top)
   const y1 = Math.floor(y / E9);
-  const y0 = y - y1 * E9;
+  mulParts(out, x1, x - x1 * E9, y1, y - y1 * E9);
+}
+
+/**
+ * out = x · y from the base-1e9 digits of two nano amounts, x = x1·1e9 + x0 and y = y1·1e9 + y0
+ * (x1, y1 < 9,007,200; x0, y0 < 1e9). The kernel splits a lot's price once, not once per row.
+ */
+export function mulParts(out: Wide, x1: number, x0: number, y1: number, y0: number): void {
   // x·y = x1·y1·1e18 + (x1·y0 + x0·y1)·1e9 + x0·y0; x1·y0 and x0·y1 are < 2^53.
   const a = x1 * y0;
-  const a1 = Math.floor(a / E9);
   const b = x0 * y1;
-  const b1 = Math.floor(b / E9);
+  const ab = a + b; // exact when the rounded sum is < 2^53 (rounding is monotonic)
+  let mid: number;
+  let carry: number;
+  if (ab < 9007199254740992) {
+    carry = Math.floor(ab / E9);
+    mid = ab - carry * E9;
+  } else {
+    const a1 = Math.floor(a / E9);
+    const b1 = Math.floor(b / E9);
+    carry = a1 + b1;
+    mid = a - a1 * E9 + (b - b1 * E9); // < 2e9
+  }
   // x0·y0 may reach 1e18: with x0 = xh·1e5 + xl, xh·y0 < 1e13 and xl·y0 < 1e14.
   const xh = Math.floor(x0 / 1e5);
   const p1 = xh * y0; // contributes p1·1e5 = p1h·1e9 + p1l·1e5
@@ -88,8 +103,8 @@ export function mulNano(out: Wide, x: number, y: number): void {
   const p0 = (x0 - xh * 1e5) * y0;
   const p0h = Math.floor(p0 / E9);
   let l = (p1 - p1h * 1e4) * 1e5 + (p0 - p0h * E9); // < 2e9
-  let m = a - a1 * E9 + (b - b1 * E9) + p1h + p0h; // < 4e9
-  let h = x1 * y1 + a1 + b1;
+  let m = mid + p1h + p0h; // < 4e9
+  const h = x1 * y1 + carry;
   if (l >= E9) {
     l -= E9;
     m += 1;
