@@ -1,6 +1,7 @@
 /** Runs the real `fifo` CLI as a child process, the way users do. */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { testHost } from './host.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const main = resolve(root, 'packages/cli/src/main.ts');
@@ -15,7 +16,7 @@ export function runFifo(args: readonly string[], env: Record<string, string> = {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
       cwd: root,
-      env: { ...process.env, ...env, FORCE_COLOR: '0' },
+      env: { ...process.env, FIFO_HOST: testHost(), ...env, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../packages/cli/build.ts';
 import { allocationChecksum } from '../helpers/allocations.ts';
 import { runFifo } from '../helpers/cli.ts';
+import { testHost } from '../helpers/host.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
 describe('the compiled fifo CLI', () => {
@@ -40,12 +41,12 @@ describe('the compiled fifo CLI', () => {
     expect(migrated.status, migrated.stderr).toBe(0);
     const sampled = run(['sample-ledger', '--trades', '3000', '--symbols', '6', '--oversell-rate', '0.05']);
     expect(sampled.status, sampled.stderr).toBe(0);
-    const computed = run(['compute', '--host', 'client']);
+    const computed = run(['compute', '--host', testHost()]);
     expect(computed.status, computed.stderr).toBe(0);
     expect(computed.stdout).toMatch(/success/);
     expect(run(['validate']).status).toBe(0);
     const compiled = await allocationChecksum(t, 1);
-    const fromSource = await runFifo(['compute', '--force', '--host', 'client'], { DATABASE_URL: t.url });
+    const fromSource = await runFifo(['compute', '--force', '--host', testHost()], { DATABASE_URL: t.url });
     expect(fromSource.code).toBe(0);
     expect(await allocationChecksum(t, 1)).toEqual(compiled);
     expect(compiled.rows).toBeGreaterThan(1000);

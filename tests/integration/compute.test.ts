@@ -3,6 +3,7 @@
  * Node PLV8 host here, and unchanged against a PLV8 database (FIFO_TEST_DATABASE_URL).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testHost } from '../helpers/host.ts';
 import { generateLedger } from '../../packages/cli/src/sample/ledger-generator.ts';
 import { insertTrades } from '../../packages/cli/src/sample/load-ledger.ts';
 import { connect } from '../../packages/cli/src/db/connect.ts';
@@ -193,7 +194,7 @@ describe('a run with nothing to compute', () => {
     const runs = async () => (await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM fifo_computation_log`))[0]!.n;
     const before = await runs();
     const client = await connect(t.url);
-    const session = await openProcedureSession(client, t.url, 'client');
+    const session = await openProcedureSession(client, t.url, testHost());
     try {
       const quiet = await runCompute(client, session, { version: 1, symbols: null, force: false, incremental: true, logEmptyRun: false });
       expect(quiet).toMatchObject({ computationId: null, symbolsConsidered: 0 });

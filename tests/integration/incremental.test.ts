@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testHost } from '../helpers/host.ts';
 import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
 import type { ProcedureSession } from '../../packages/cli/src/compute/procedure-host.ts';
@@ -42,7 +43,7 @@ describe('incremental computation', () => {
     t = await createTestSchema();
     await t.query(`INSERT INTO fifo_allocation_versions (allocation_version, method, description) VALUES (2, 'fifo', 'full recompute reference')`);
     client = t.client;
-    session = await openProcedureSession(client, t.url, 'client');
+    session = await openProcedureSession(client, t.url, testHost());
   });
   afterAll(async () => {
     await session.close();

@@ -45,7 +45,15 @@ export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
 export const REVIEW_STATUSES = ['pending', 'resolved', 'ignored', 'all'] as const;
 export const DEFAULT_MAX_LAG_MINUTES = 10;
 
-const host = oneOf(HOSTS, 'where the procedures run: in the database (plv8), in this process (client), or plv8 when installed', { default: 'auto' });
+const hostChoice = oneOf(HOSTS, '');
+/** --host; absent, FIFO_HOST (so a whole test suite or a service can choose), else auto. */
+const host = option({
+  value: HOSTS.join('|'),
+  help: 'where the procedures run: in the database (plv8), in this process (client), or plv8 when installed',
+  parse: (name, raw) => hostChoice.read(name, raw) as (typeof HOSTS)[number],
+  absent: () => (process.env.FIFO_HOST ? hostChoice.read('FIFO_HOST', process.env.FIFO_HOST) as (typeof HOSTS)[number] : 'auto'),
+  defaultText: '$FIFO_HOST, else auto',
+});
 const json = bool('print JSON');
 
 /** Filters accept the ledger's symbols and the `ASSET-*` symbols of balance-drift items. */
