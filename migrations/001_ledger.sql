@@ -1,6 +1,6 @@
 -- Up Migration
--- The ledger of facts (SPEC §2): trade_records, its append-only audit trail, and the
--- adoption of a pre-existing trade_records with legacy computed columns (SPEC §2.6).
+-- The ledger of facts (docs/CONTRACT.md §2): trade_records, its append-only audit trail, and the
+-- adoption of a pre-existing trade_records with legacy computed columns (docs/CONTRACT.md §7).
 -- Every name is unqualified: the migration runs in whatever schema search_path selects.
 
 CREATE TABLE fifo_adoption (
@@ -48,7 +48,7 @@ BEGIN
   IF missing IS NOT NULL THEN
     RAISE EXCEPTION 'cannot adopt existing trade_records: it lacks the column(s) %', array_to_string(missing, ', ')
       USING ERRCODE = 'undefined_column',
-            HINT = 'trade_records needs order_id, symbol, side, size, price and order_time (SPEC §2).';
+            HINT = 'trade_records needs order_id, symbol, side, size, price and order_time (docs/CONTRACT.md §7).';
   END IF;
   IF 'total_fees_usd' <> ALL (cols) THEN
     ALTER TABLE trade_records ADD COLUMN total_fees_usd numeric NOT NULL DEFAULT 0;

@@ -1,8 +1,8 @@
 -- Up Migration
--- Computed data (SPEC §2): allocation versions, allocations, the run log, inventory
+-- Computed data (docs/CONTRACT.md §3): allocation versions, allocations, the run log, inventory
 -- snapshots, the review queue, dirty markers; and the ledger trigger that audits every
 -- change of a fact and marks its symbol dirty from the earliest affected order_time.
--- Scale-out (SPEC §4): every key of a per-symbol table includes symbol; versions and the
+-- Scale-out (docs/CONTRACT.md §8.3): every key of a per-symbol table includes symbol; versions and the
 -- run log are small reference tables (docs/SCALING.md).
 
 CREATE TABLE fifo_allocation_versions (

@@ -1,8 +1,8 @@
 -- Up Migration
--- What users read (SPEC §2 "Views"). Everything the CLI prints comes from these views,
+-- What users read (docs/CONTRACT.md §4). Everything the CLI prints comes from these views,
 -- so SQL reports and `pnpm fifo ...` always show the same numbers.
 
--- Processing order of a trade (SPEC §3): time, buys before sells, order id in C collation
+-- Processing order of a trade (docs/CONTRACT.md §5.1): time, buys before sells, order id in C collation
 -- (code-unit order, the same as the engine's compare).
 CREATE FUNCTION fifo_side_rank(side text) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN CASE side WHEN 'buy' THEN 0 ELSE 1 END;
@@ -120,7 +120,7 @@ SELECT v.allocation_version,
          ON c.allocation_version = v.allocation_version AND c.symbol = b.symbol AND c.buy_order_id = b.order_id
  WHERE b.side = 'buy' AND b.size > coalesce(c.consumed, 0);
 
--- Every invariant of SPEC §3 as a row source; empty when healthy. Fee shares are checked
+-- Every invariant of docs/CONTRACT.md §6.1 as a row source; empty when healthy. Fee shares are checked
 -- without division (numeric division rounds): |share × size − fee × allocated| ≤ 1e-18 × size.
 CREATE VIEW v_allocation_discrepancies AS
 WITH facts AS (

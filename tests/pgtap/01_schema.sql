@@ -1,4 +1,4 @@
--- The data contract of SPEC §2: every table, column, key, constraint and view.
+-- The data contract (docs/CONTRACT.md §2-§4): every table, column, key, constraint and view.
 BEGIN;
 SELECT plan(102);
 
@@ -72,7 +72,7 @@ SELECT col_is_pk('fifo_dirty_symbols', ARRAY['allocation_version','symbol']);
 SELECT has_view(v) FROM unnest(ARRAY['v_allocation_health','v_unmatched_sells','v_pnl_by_symbol',
   'v_allocation_discrepancies','v_trade_pnl','v_daily_pnl','v_daily_pnl_by_symbol','v_open_lots']) v;
 
--- Scale-out: every key of a per-symbol table includes symbol (SPEC §4).
+-- Scale-out: every key of a per-symbol table includes symbol (docs/CONTRACT.md §8.3).
 SELECT is_empty($$
   SELECT c.conrelid::regclass::text || '.' || c.conname
     FROM pg_constraint c

@@ -1,4 +1,4 @@
-/** Exit codes of the `fifo` CLI (SPEC §5). */
+/** Exit codes of the `fifo` CLI (docs/CONTRACT.md §9). */
 export const EXIT_OK = 0;
 export const EXIT_CHECKS_FAILED = 1;
 export const EXIT_USAGE = 2;

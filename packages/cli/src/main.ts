@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `fifo`: the thin runner (SPEC §5). Exit codes: 0 ok, 1 checks failed, 2 usage or input error.
+ * `fifo`: the thin runner (docs/CONTRACT.md §9). Exit codes: 0 ok, 1 checks failed, 2 usage or input error.
  * Commands, flags and help are declared once in cli/spec.ts. A command's module (and pg with
  * it) is loaded only after its arguments parsed: `fifo --version` and every --help load none.
  */

@@ -1,4 +1,4 @@
--- Shared by both baselines: a fee share by cumulative rounding (SPEC §2, issue 7).
+-- Shared by both baselines: a fee share by cumulative rounding (docs/CONTRACT.md §5.4, issue 7).
 --   share_k = round(fee × cum_k / size, 18) − round(fee × cum_{k−1} / size, 18)
 -- round(x, 18) is half away from zero in PostgreSQL, but `fee * cum / size` is a numeric
 -- division that stops at about 16 significant digits (select_div_scale), so rounding its

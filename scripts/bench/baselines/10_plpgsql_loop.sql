@@ -3,7 +3,7 @@
 -- INSERT ... SELECT unnest(...) per symbol (not one INSERT per row: that would be ~5x slower
 -- and no careful user writes it). Writes the same columns as fifo_compute into
 -- fifo_allocations under allocation version `v`; returns the number of rows written.
--- Processing order (SPEC §3): order_time, buys before sells, order_id COLLATE "C".
+-- Processing order (docs/CONTRACT.md §5.1): order_time, buys before sells, order_id COLLATE "C".
 -- A sell the queue cannot cover gets an unmatched row (buy columns NULL), as in fifo_compute.
 CREATE OR REPLACE FUNCTION bench_fifo_plpgsql(v int) RETURNS bigint
 LANGUAGE plpgsql AS $fn$

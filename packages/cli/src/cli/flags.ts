@@ -120,7 +120,7 @@ export function wholeMinutes(name: string, raw: string): number {
   return Number(raw);
 }
 
-/** --version N: the allocation version; absent, FIFO_ALLOCATION_VERSION, else 1 (SPEC §5). */
+/** --version N: the allocation version; absent, FIFO_ALLOCATION_VERSION, else 1 (docs/CONTRACT.md §9). */
 export function allocationVersionFlag(help = 'allocation version'): Flag<number> {
   return option({
     value: 'N', help, parse: (_name, raw) => allocationVersion(raw),

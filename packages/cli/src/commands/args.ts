@@ -8,7 +8,7 @@ export function positiveInt(name: string, raw: string): number {
   return Number(raw);
 }
 
-/** The allocation version: --version, else FIFO_ALLOCATION_VERSION, else 1 (SPEC §5). */
+/** The allocation version: --version, else FIFO_ALLOCATION_VERSION, else 1 (docs/CONTRACT.md §9). */
 export function allocationVersion(flag: string | undefined): number {
   if (flag !== undefined) return positiveInt('--version', flag);
   const env = process.env.FIFO_ALLOCATION_VERSION;
