@@ -22,7 +22,7 @@ const E9N = 1000000000n;
 const MAX_NANO_N = BigInt(MAX_NANO);
 
 /**
- * Allocates a batch of trades of one symbol, continuing from `state` (SPEC §3).
+ * Allocates a batch of trades of one symbol, continuing from `state` (docs/CONTRACT.md §5).
  *
  * Trades must be in processing order (time, buys before sells, orderId), strictly after the
  * state's watermark, of the state's symbol, with unique order ids. Any invalid trade or state

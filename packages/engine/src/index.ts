@@ -1,5 +1,5 @@
 /**
- * @fifo-ledger/engine — pure, exact FIFO/LIFO/HIFO lot allocation (SPEC §3).
+ * @fifo-ledger/engine — pure, exact FIFO/LIFO/HIFO lot allocation (docs/CONTRACT.md §5).
  * No I/O and no Node APIs: bundled by esbuild (target es2022) into PLV8 procedures.
  */
 export type {

@@ -1,5 +1,5 @@
 /**
- * Processing order of trades within a symbol (SPEC §3): order_time, then buys before sells at
+ * Processing order of trades within a symbol (docs/CONTRACT.md §5.1): order_time, then buys before sells at
  * equal time, then order_id.
  *
  * Times are fixed-width UTC text `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so text order is time order.

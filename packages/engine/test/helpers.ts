@@ -335,7 +335,7 @@ export function deepFreeze<T>(v: T): T {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SPEC §3 invariants, checked on the engine's output with the reference arithmetic.
+// The invariants of docs/CONTRACT.md §6.1, checked on the engine's output with the reference arithmetic.
 
 function check(cond: boolean, msg: () => string): void {
   if (!cond) throw new Error(msg());

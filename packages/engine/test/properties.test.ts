@@ -1,5 +1,5 @@
 /**
- * Property tests over random ledgers (fast-check): SPEC §3 invariants, equality with naive
+ * Property tests over random ledgers (fast-check): the invariants of docs/CONTRACT.md §6.1, equality with naive
  * reference allocators, resumability at every split point through JSON, determinism, and
  * equality of the fast and BigInt kernels. 10,505 generated ledgers in total (FC_SEED sets the seed).
  */
@@ -39,7 +39,7 @@ function runInBatches(trades: readonly TradeInput[], method: Method, cuts: reado
 }
 
 describe('allocation properties', () => {
-  it('satisfies every SPEC §3 invariant and equals the naive reference, for each method (2,500 ledgers)', () => {
+  it('satisfies every invariant and equals the naive reference, for each method (2,500 ledgers)', () => {
     fc.assert(
       fc.property(ledgerArb({ maxLength: 30 }), (trades) => {
         for (const method of METHODS) {
