@@ -1,7 +1,7 @@
 /**
  * Compiles the `fifo` CLI into one file, packages/cli/dist/fifo.mjs, runnable with plain
  * `node` (no pnpm, no tsx): the CLI and its libraries bundled, with the Node PLV8 host's
- * worker and runtime prebuilt into it. Packages that load files of their own at run time
+ * worker and runtime, and the thread that runs a host with PLV8's heap limit, prebuilt into it. Packages that load files of their own at run time
  * (node-pg-migrate, esbuild) stay external and come from node_modules.
  *
  *   pnpm build:cli      (npm test and npm run demo build it first)
@@ -11,6 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { runtimeBuild, workerBuild } from '../plv8/src/host/sources.ts';
+import { hostThreadBuild } from './src/compute/host-thread.ts';
 
 const cliRoot = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(cliRoot, '..', '..');
@@ -21,6 +22,17 @@ function text(options: esbuild.BuildOptions): string {
 }
 
 export async function buildCli(out: string = binPath): Promise<void> {
+  const rootFromBundle = JSON.stringify(relative(dirname(out), repoRoot) || '.');
+  const hostWorker = JSON.stringify(text({
+    ...workerBuild(), external: ['pg-native'], define: { __FIFO_WORKER_BUNDLES_PG__: 'true' },
+  }));
+  const hostRuntime = JSON.stringify(text(runtimeBuild()));
+  const thread = hostThreadBuild();
+  const hostThread = JSON.stringify(text({
+    ...thread,
+    external: ['pg-native', 'esbuild'],
+    define: { ...thread.define, __FIFO_HOST_WORKER__: hostWorker, __FIFO_HOST_RUNTIME__: hostRuntime, __FIFO_ROOT_FROM_BUNDLE__: rootFromBundle },
+  }));
   const result = await esbuild.build({
     entryPoints: [join(cliRoot, 'src', 'main.ts')],
     outfile: out,
@@ -32,11 +44,10 @@ export async function buildCli(out: string = binPath): Promise<void> {
     // Some bundled CommonJS (pg) calls require(): give the ESM bundle one.
     banner: { js: "import { createRequire as __fifoCreateRequire } from 'node:module'; const require = __fifoCreateRequire(import.meta.url);" },
     define: {
-      __FIFO_HOST_WORKER__: JSON.stringify(text({
-        ...workerBuild(), external: ['pg-native'], define: { __FIFO_WORKER_BUNDLES_PG__: 'true' },
-      })),
-      __FIFO_HOST_RUNTIME__: JSON.stringify(text(runtimeBuild())),
-      __FIFO_ROOT_FROM_BUNDLE__: JSON.stringify(relative(dirname(out), repoRoot) || '.'),
+      __FIFO_HOST_WORKER__: hostWorker,
+      __FIFO_HOST_RUNTIME__: hostRuntime,
+      __FIFO_HOST_THREAD__: hostThread,
+      __FIFO_ROOT_FROM_BUNDLE__: rootFromBundle,
     },
     legalComments: 'none',
     logLevel: 'warning',

@@ -29,12 +29,30 @@ describe('--concurrency with the Node host', () => {
     try {
       const r = await runCompute(t.client, s, { version: 1, symbols: null, force: true, batchTrades: 1_000 });
       expect(r.status).toBe('success');
-      expect(s.placement).toBe('main'); // the only session of the process: no thread
+      expect(s.placement).toBe('thread'); // a full recompute: in a thread with PLV8's heap limit
     } finally {
       await s.close();
     }
     one = await allocationChecksum(t);
     expect(one.rows).toBeGreaterThan(5_000);
+    // the only session of the process, incremental (watch, cron): the main thread, no thread to start
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time)
+                   SELECT 'late-' || symbol, symbol, 'buy', 1, 1, '2100-01-01Z' FROM (SELECT DISTINCT symbol FROM trade_records LIMIT 1) s`);
+    const inc = await openClientSession(t.url);
+    try {
+      expect((await runCompute(t.client, inc, { version: 1, symbols: null, force: false, incremental: true })).status).toBe('success');
+      expect(inc.placement).toBe('main');
+    } finally {
+      await inc.close();
+    }
+    await t.query(`DELETE FROM trade_records WHERE order_id LIKE 'late-%'`);
+    const again = await openClientSession(t.url);
+    try {
+      expect((await runCompute(t.client, again, { version: 1, symbols: null, force: true, batchTrades: 1_000 })).status).toBe('success');
+    } finally {
+      await again.close();
+    }
+    expect(await allocationChecksum(t)).toEqual(one);
   }, 120_000);
   afterAll(() => t.drop());
 

@@ -6,7 +6,10 @@
  * session therefore decides at its first call: when it is the only Node-host session open in
  * the process (one-shot compute, watch) its host runs in the main thread (no thread to start);
  * when K are open (`--concurrency K`) each runs in a worker thread of its own (host-thread.ts)
- * and the K calls run in parallel.
+ * and the K calls run in parallel. A session whose first call is a full recompute also runs in
+ * a thread: the thread's heap is limited like PLV8's isolate (256 MB), so the host holds what
+ * PLV8 could hold and V8 collects instead of growing (a 1M-trade symbol: ~345 MB RSS, not
+ * ~550). Incremental runs (watch, cron) stay in the main thread: no thread to start.
  */
 import { Plv8Host } from '../../../plv8/src/host/host.ts';
 import { SESSION_SQL } from '../db/connect.ts';
@@ -60,9 +63,10 @@ export async function openClientSession(url: string, opts: ClientSessionOptions 
   let inner: TimedProcedureSession | undefined;
   let placement: 'main' | 'thread' | null = null;
   let opening: Promise<TimedProcedureSession> | undefined;
-  const start = async (): Promise<TimedProcedureSession> => {
+  const start = async (name: string, args: readonly unknown[]): Promise<TimedProcedureSession> => {
     const want = opts.placement ?? 'auto';
-    const thread = want === 'thread' || (want === 'auto' && open > 1 && hostThreadCode() !== null);
+    const full = name === 'fifo_compute' && args[2] !== 'incremental';
+    const thread = want === 'thread' || (want === 'auto' && (open > 1 || full) && hostThreadCode() !== null);
     placement = thread ? 'thread' : 'main';
     inner = thread ? await openThreadSession(url, APPLICATION_NAME, SESSION_SQL) : mainThreadSession(url);
     return inner;
@@ -76,7 +80,7 @@ export async function openClientSession(url: string, opts: ClientSessionOptions 
       return inner?.calls ?? [];
     },
     async callInTransaction(name, args) {
-      opening ??= start();
+      opening ??= start(name, args);
       return (await opening).callInTransaction(name, args);
     },
     async close() {

@@ -15,6 +15,8 @@ export interface ThreadInit {
   applicationName: string;
   sessionSql: readonly string[];
   procedures: readonly GeneratedProcedure[];
+  /** The thread's import.meta.url (see hostThreadBuild). */
+  moduleUrl: string;
 }
 
 export type ThreadRequest = { op: 'call'; id: number; name: string; args: unknown[] } | { op: 'close'; id: number };

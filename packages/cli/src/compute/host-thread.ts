@@ -28,19 +28,29 @@ export interface TimedProcedureSession extends ProcedureSession {
 }
 
 const WORKER_SOURCE = join(repoRoot, 'packages', 'cli', 'src', 'compute', 'host-thread-worker.ts');
+/** What the thread's `import.meta.url` is: a module of this checkout, from which `pg` resolves. */
+const THREAD_MODULE_URL = typeof __FIFO_HOST_THREAD__ === 'string'
+  ? import.meta.url
+  : pathToFileURL(join(repoRoot, 'packages', 'plv8', 'src', 'procedures.ts')).href;
 
 let code: string | null | undefined;
 
+// Set by the compiled CLI's build: the thread's code, prebuilt (see packages/cli/build.ts).
+declare const __FIFO_HOST_THREAD__: string | undefined;
+
 /**
- * The worker's code, bundled once per process from the checkout (esbuild; the compiled CLI
- * also finds the checkout through repoRoot). The host's own database worker and runtime
- * are passed in prebuilt, so the thread never needs esbuild. null: no source to bundle.
+ * PLV8's default isolate heap limit. The thread's old generation gets the same, so the Node
+ * host runs out of memory where PLV8 would (it is never laxer), and V8 collects instead of
+ * growing: a 1M-trade symbol peaks at about 330 MB RSS instead of 550.
  */
-export function hostThreadCode(): string | null {
-  if (code !== undefined) return code;
-  if (!existsSync(WORKER_SOURCE)) return (code = null);
-  const esbuild = createRequire(import.meta.url)('esbuild') as typeof esbuildTypes;
-  code = esbuild.buildSync({
+export const PLV8_HEAP_MB = 256;
+
+/**
+ * esbuild options of the thread's code. `import.meta.url` (where the host finds `pg` and the
+ * checkout) comes from the thread's workerData: the launching module's own URL.
+ */
+export function hostThreadBuild(): esbuildTypes.BuildOptions {
+  return {
     entryPoints: [WORKER_SOURCE],
     bundle: true,
     platform: 'node',
@@ -49,21 +59,40 @@ export function hostThreadCode(): string | null {
     write: false,
     external: ['pg', 'pg-native', 'esbuild'],
     logLevel: 'silent',
+    banner: { js: "var __fifo_module_url = require('node:worker_threads').workerData.moduleUrl;" },
+    define: { 'import.meta.url': '__fifo_module_url' },
+  };
+}
+
+/**
+ * The thread's code: prebuilt in the compiled CLI, else bundled once per process from the
+ * checkout, with the host's own database worker and runtime passed in prebuilt so the thread
+ * never needs esbuild. null: no source to bundle.
+ */
+export function hostThreadCode(): string | null {
+  if (code !== undefined) return code;
+  if (typeof __FIFO_HOST_THREAD__ === 'string') return (code = __FIFO_HOST_THREAD__);
+  if (!existsSync(WORKER_SOURCE)) return (code = null);
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof esbuildTypes;
+  const options = hostThreadBuild();
+  code = esbuild.buildSync({
+    ...options,
     define: {
-      // the host resolves `pg` and the checkout from here
-      'import.meta.url': JSON.stringify(pathToFileURL(join(repoRoot, 'packages', 'plv8', 'src', 'procedures.ts')).href),
+      ...options.define,
       __FIFO_HOST_WORKER__: JSON.stringify(workerCode()),
       __FIFO_HOST_RUNTIME__: JSON.stringify(runtimeCode()),
     },
-  }).outputFiles[0]?.text ?? null;
+  }).outputFiles?.[0]?.text ?? null;
   return code;
 }
 
 export async function openThreadSession(url: string, applicationName: string, sessionSql: readonly string[]): Promise<TimedProcedureSession> {
   const source = hostThreadCode();
   if (source === null) throw new Error(`cannot start a Node-host thread: ${WORKER_SOURCE} is missing`);
-  const init: ThreadInit = { url, applicationName, sessionSql: [...sessionSql], procedures: loadGeneratedProcedures() };
-  const worker = new Worker(source, { eval: true, workerData: init });
+  const init: ThreadInit = {
+    url, applicationName, sessionSql: [...sessionSql], procedures: loadGeneratedProcedures(), moduleUrl: THREAD_MODULE_URL,
+  };
+  const worker = new Worker(source, { eval: true, workerData: init, resourceLimits: { maxOldGenerationSizeMb: PLV8_HEAP_MB } });
   const calls: CallInterval[] = [];
   const pending = new Map<number, { resolve: (r: ThreadResponse) => void; reject: (e: Error) => void }>();
   let nextId = 0;
