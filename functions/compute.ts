@@ -20,6 +20,7 @@ import {
   type SymbolState,
   type TradeInput,
 } from '../packages/engine/src/index.ts';
+import { batchSymbols } from './batches.ts';
 import { exec, query, type Plv8Cursor, type Plv8Plan } from './plv8-api.ts';
 
 export type ComputeMode = 'full' | 'incremental' | 'rebuild';
@@ -194,24 +195,6 @@ function tradeCounts(sql: FactSql, symbols: readonly string[], points: Map<strin
   const rows = query<{ symbol: string; n: number }>(sql.counts, [symbols, symbols.map((s) => points.get(s)?.watermark?.time ?? null)]);
   const n = new Map(rows.map((r) => [r.symbol, Number(r.n)]));
   return symbols.map((symbol) => ({ symbol, trades: n.get(symbol) ?? 0 }));
-}
-
-/** Whole symbols in order, a new batch whenever the next symbol would pass maxTrades. */
-export function batchSymbols<T extends { trades: number }>(items: readonly T[], maxTrades: number): T[][] {
-  const out: T[][] = [];
-  let cur: T[] = [];
-  let n = 0;
-  for (const it of items) {
-    if (cur.length > 0 && n + it.trades > maxTrades) {
-      out.push(cur);
-      cur = [];
-      n = 0;
-    }
-    cur.push(it);
-    n += it.trades;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
 }
 
 function describeError(e: unknown): string {

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { requireVersion } from '../db/versions.ts';
 import { CliError } from '../errors.ts';
+import { batchSymbols } from '../../../../functions/batches.ts';
 import type { SymbolOutcome } from '../../../../functions/compute.ts';
 import type { HostKind, ProcedureSession } from './procedure-host.ts';
 
@@ -87,23 +88,6 @@ async function selectSymbols(client: pg.Client, req: ComputeRequest): Promise<Ar
   return chosen
     .map((r) => ({ symbol: r.symbol, trades: n.get(r.symbol) ?? 0 }))
     .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
-}
-
-export function batchSymbols<T extends { trades: number }>(items: readonly T[], maxTrades: number): T[][] {
-  const out: T[][] = [];
-  let cur: T[] = [];
-  let n = 0;
-  for (const it of items) {
-    if (cur.length > 0 && n + it.trades > maxTrades) {
-      out.push(cur);
-      cur = [];
-      n = 0;
-    }
-    cur.push(it);
-    n += it.trades;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
 }
 
 /** Runs left `running` by a runner whose session is gone (killed, crashed) are abandoned. */
