@@ -6,6 +6,7 @@
  */
 export type DomainCode =
   | 'no_such_version'
+  | 'unknown_symbols'
   | 'version_not_computed'
   | 'no_such_review'
   | 'review_closed'

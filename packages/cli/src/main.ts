@@ -8,6 +8,8 @@ import pkg from '../package.json' with { type: 'json' };
 import { commandHelp, mainHelp } from './cli/help.ts';
 import { HelpRequested, isCommand, parseCommand } from './cli/parse.ts';
 import type { CommandName, ParsedCommand } from './cli/spec.ts';
+import { toCliError } from './commands/domain-errors.ts';
+import { DomainError } from './domain-error.ts';
 import { CliError, EXIT_USAGE } from './errors.ts';
 
 type Runner<N extends CommandName> = () => Promise<(p: ParsedCommand<N>) => Promise<number>>;
@@ -73,6 +75,11 @@ main(process.argv.slice(2)).then(
     if (err instanceof CliError) {
       console.error(`fifo: ${err.message}`);
       process.exitCode = err.exitCode;
+    } else if (err instanceof DomainError) {
+      // an input problem no command mapped to its flag: still an input problem (exit 2)
+      const e = toCliError(err) as CliError;
+      console.error(`fifo: ${e.message}`);
+      process.exitCode = e.exitCode;
     } else {
       const e = err as Error & { detail?: string; hint?: string; where?: string };
       console.error(`fifo: ${e.message ?? String(err)}`);

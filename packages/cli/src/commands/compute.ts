@@ -4,6 +4,7 @@ import type { ProcedureSession } from '../compute/procedure-host.ts';
 import { openProcedureSession } from '../compute/sessions.ts';
 import { runCompute, DEFAULT_BATCH_TRADES } from '../compute/run-compute.ts';
 import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
+import { onFlags } from './domain-errors.ts';
 import { progressBar } from '../progress.ts';
 import { usageOf } from '../cli/help.ts';
 import { parseCommand } from '../cli/parse.ts';
@@ -33,10 +34,10 @@ export async function run({ values }: ParsedCommand<'compute'>): Promise<number>
   const session = sessions[0]!;
   const bar = progressBar(`compute v${version} (${session.kind})`);
   try {
-    const r = await runCompute(client, sessions, {
+    const r = await onFlags(runCompute(client, sessions, {
       version, symbols, force: values.force, incremental: values.incremental, since, batchTrades,
       onProgress: (p) => bar.update(p.symbolsDone, p.symbolsTotal, `symbols, ${p.tradesDone} trades`),
-    });
+    }), { no_such_version: '--version', unknown_symbols: '--symbol' });
     bar.end();
     if (values.json) {
       console.log(JSON.stringify(r));

@@ -1,6 +1,7 @@
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
-import { requireVersion } from '../db/versions.ts';
+import { versionMethod } from '../queries/versions.ts';
+import { onFlags } from './domain-errors.ts';
 import { EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
 import { table } from '../format.ts';
 import { parseCommand } from '../cli/parse.ts';
@@ -22,7 +23,7 @@ export async function run({ values }: ParsedCommand<'validate'>): Promise<number
   const url = databaseUrl();
   const client = await connect(url);
   try {
-    await requireVersion(client, version);
+    await onFlags(versionMethod(client, version), { no_such_version: '--version' });
     // fifo_validate is SQL (migration 014): no engine, so no procedure host, in either host
     const { rows } = await client.query<{ r: ValidateSummary }>('SELECT fifo_validate($1, $2) AS r', [version, limit]);
     const r = rows[0]?.r as ValidateSummary;

@@ -1,7 +1,8 @@
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { startWatcher } from '../compute/watcher.ts';
-import { requireVersion } from '../db/versions.ts';
+import { versionMethod } from '../queries/versions.ts';
+import { onFlags } from './domain-errors.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
@@ -33,7 +34,7 @@ export async function run({ values }: ParsedCommand<'watch'>): Promise<number> {
   const url = databaseUrl();
   const probe = await connect(url);
   try {
-    await requireVersion(probe, version);
+    await onFlags(versionMethod(probe, version), { no_such_version: '--version' });
   } finally {
     await probe.end();
   }

@@ -4,8 +4,8 @@
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { requireVersion } from '../db/versions.ts';
-import { CliError } from '../errors.ts';
+import { DomainError } from '../domain-error.ts';
+import { versionMethod } from '../queries/versions.ts';
 import { batchSymbols } from '../../../../functions/batches.ts';
 import type { SymbolOutcome } from '../../../../functions/compute.ts';
 import type { HostKind, ProcedureSession } from './procedure-host.ts';
@@ -127,7 +127,7 @@ export async function runCompute(
   // transaction and locks its symbols in one sorted order, so they never deadlock.
   const sessions = Array.isArray(sessionOrSessions) ? sessionOrSessions : [sessionOrSessions as ProcedureSession];
   const session = sessions[0]!;
-  await requireVersion(client, req.version);
+  await versionMethod(client, req.version);
   if (req.symbols && req.strictSymbols !== false) {
     const { rows } = await client.query<{ s: string }>(
       `SELECT s FROM unnest($1::text[]) s
@@ -135,7 +135,7 @@ export async function runCompute(
           AND NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot n WHERE n.symbol = s AND n.allocation_version = $2)`,
       [req.symbols, req.version]);
     if (rows.length > 0) {
-      throw new CliError(`--symbol ${rows.map((r) => r.s).join(', ')}: no trades in the ledger and nothing computed`);
+      throw new DomainError('unknown_symbols', 'no trades in the ledger and nothing computed', rows.map((r) => r.s).join(', '));
     }
   }
   await markAbandonedRuns(client);

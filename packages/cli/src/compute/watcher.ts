@@ -11,6 +11,7 @@
  */
 import pg from 'pg';
 import { connect } from '../db/connect.ts';
+import { SYMBOL_PATTERN } from '../ledger-io/values.ts';
 import { runCompute, type ComputeRunResult } from './run-compute.ts';
 import type { ProcedureSession } from './procedure-host.ts';
 import { openProcedureSession, type HostChoice } from './sessions.ts';
@@ -32,8 +33,6 @@ export interface Watcher {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The ledger's symbol shape (a NOTIFY payload that is not one is ignored). */
-const SYMBOL = /^[A-Za-z0-9._]{1,32}-[A-Za-z0-9._]{1,32}$/;
 /** Distinct symbols kept from notifications per debounce window; beyond, catch up from the dirty markers. */
 export const MAX_PENDING = 1000;
 /** At most one "ignored notifications" line per this many ms. */
@@ -56,7 +55,7 @@ export function startWatcher(opts: WatchOptions): Watcher {
     const c = new pg.Client({ connectionString: opts.url, application_name: 'fifo-ledger watch' });
     c.on('notification', (n) => {
       const p = n.payload ?? '';
-      if (!SYMBOL.test(p)) {
+      if (!SYMBOL_PATTERN.test(p)) {
         ignored++;
         return;
       }
