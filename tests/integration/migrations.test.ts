@@ -164,3 +164,56 @@ describe('013: fifo_allocations partitioned by version', () => {
     expect(await schemaFingerprint(t)).toBe(at012);
   });
 });
+
+describe('015: the PnL figures defined once (v_sell_pnl)', () => {
+  const VIEWS = ['v_trade_pnl', 'v_pnl_by_symbol', 'v_daily_pnl_by_symbol', 'v_daily_pnl', 'v_pnl_by_source', 'v_pnl_by_trigger', 'v_pnl_totals'];
+  const columnsSql = `SELECT table_name, ordinal_position, column_name, data_type FROM information_schema.columns
+                       WHERE table_schema = current_schema() AND table_name = ANY ($1) ORDER BY 1, 2`;
+  const grantsSql = `SELECT table_name, grantee, privilege_type FROM information_schema.role_table_grants
+                      WHERE table_schema = current_schema() AND table_name = ANY ($1) ORDER BY 1, 2, 3`;
+  const after014 = () => readdirSync(migrationsDir).filter((f) => f.endsWith('.sql') && f > '014_validate_sql.sql').length;
+  const snapshot = async (tt: TestSchema) => ({
+    columns: await tt.query(columnsSql, [VIEWS]),
+    grants: await tt.query(grantsSql, [VIEWS]),
+    // every row as text: same values at the same scales
+    rows: Object.fromEntries(await Promise.all(VIEWS.map(async (v) =>
+      [v, await tt.query(`SELECT x::text AS r FROM ${v} x ORDER BY x::text COLLATE "C"`)] as const))),
+  });
+
+  it('re-derives the views from v_sell_pnl with the same columns, types, rows and grants, and goes back down', async () => {
+    t = await createTestSchema();
+    await t.migrate('down', { count: after014() });
+    expect(await t.query(`SELECT to_regclass('v_sell_pnl')::text AS v`)).toEqual([{ v: null }]);
+    await t.query(`INSERT INTO fifo_allocation_versions (allocation_version, method) VALUES (2, 'lifo')`);
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source, trigger) VALUES
+      ('b1', 'SOL-USD', 'buy', 2, 10, 0.1, '2025-01-01Z', 'bot', NULL), ('s1', 'SOL-USD', 'sell', 3, 12, 0.3, '2025-01-02Z', 'bot', 'tp'),
+      ('b2', 'ETH-USD', 'buy', 1, 100, 0, '2025-01-01Z', NULL, NULL), ('s2', 'ETH-USD', 'sell', 0.5, 120, 0, '2025-01-03Z', 'manual', 'sl'),
+      ('s3', 'ETH-USD', 'sell', 0.5, 90, 0.05, '2025-01-03 23:59Z', 'manual', 'sl'), ('s4', 'SOL-BTC', 'sell', 1, 0.002, 0.00001, '2025-01-04Z', NULL, NULL)`);
+    await t.query(`INSERT INTO fifo_allocations (allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id,
+        allocated_size, buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd) VALUES
+      (1, 'SOL-USD', 's1', 1, 'b1', 2, 10, 12, '2025-01-01Z', '2025-01-02Z', 0.1, 0.2, 20.1, 23.8, 3.7),
+      (1, 'SOL-USD', 's1', 2, NULL, 1, NULL, 12, NULL, '2025-01-02Z', NULL, 0.1, NULL, 11.9, NULL),
+      (1, 'ETH-USD', 's2', 1, 'b2', 0.5, 100, 120, '2025-01-01Z', '2025-01-03Z', 0, 0, 50, 60, 10),
+      (1, 'ETH-USD', 's3', 1, 'b2', 0.5, 100, 90, '2025-01-01Z', '2025-01-03 23:59Z', 0, 0.05, 50, 44.95, -5.05),
+      (1, 'SOL-BTC', 's4', 1, NULL, 1, NULL, 0.002, NULL, '2025-01-04Z', NULL, 0.00001, NULL, 0.00199, NULL),
+      (2, 'SOL-USD', 's1', 1, 'b1', 2, 10, 12, '2025-01-01Z', '2025-01-02Z', 0.1, 0.2, 20.1, 23.8, 3.7)`);
+    const at014 = await snapshot(t);
+    expect(at014.rows.v_pnl_totals).toHaveLength(3);
+
+    await t.migrate('up');
+    expect(await snapshot(t)).toEqual(at014);
+    // the views read v_sell_pnl, not the allocations
+    expect(await t.query(`SELECT DISTINCT c.relname AS v, r.relname AS reads
+        FROM pg_depend d JOIN pg_rewrite w ON w.oid = d.objid JOIN pg_class c ON c.oid = w.ev_class
+        JOIN pg_class r ON r.oid = d.refobjid
+       WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND r.oid <> c.oid
+         AND c.relnamespace = current_schema()::regnamespace AND c.relname = ANY ($1)
+       ORDER BY 1, 2`, [VIEWS])).toEqual(VIEWS.slice().sort().map((v) => ({ v, reads: 'v_sell_pnl' })));
+    expect(await t.query(`SELECT has_table_privilege('fifo_reader', 'v_sell_pnl', 'SELECT') AS r,
+                                 has_table_privilege('fifo_engine', 'v_sell_pnl', 'SELECT') AS e`)).toEqual([{ r: true, e: true }]);
+
+    await t.migrate('down', { count: after014() });
+    expect(await snapshot(t)).toEqual(at014);
+    expect(await t.query(`SELECT to_regclass('v_sell_pnl')::text AS v`)).toEqual([{ v: null }]);
+  });
+});

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../packages/cli/src/ledger-io/csv.ts';
+import { utcIso } from '../../packages/cli/src/queries/sql.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
@@ -150,6 +151,45 @@ describe('totals per quote currency', () => {
     expect(bySource!.map(normAll)).toEqual([{ quote: 'BTC', realized_pnl_usd: '0.73' }, { quote: 'USD', realized_pnl_usd: '-62.74' }]);
     expect(byTrigger!.map(normAll)).toEqual(bySource!.map(normAll));
     expect(bySymbol!.map((r) => r.quote)).toEqual(['BTC', 'USD', 'USD']);
+  });
+
+  it('the views and the report give the same figures, exactly (one definition: v_sell_pnl)', async () => {
+    const money = ['proceeds_usd', 'cost_basis_usd', 'realized_pnl_usd', 'fees_usd'];
+    const counts = ['sells', 'winning_sells', 'unmatched_sells'];
+    const times = `${utcIso('first_sell_time')} AS first_sell_time, ${utcIso('last_sell_time')} AS last_sell_time`;
+    const cols = (extraMoney: string[], extraCounts: string[], withTimes = true) =>
+      [...[...money, ...extraMoney].map((c) => `${c}::text AS ${c}`), ...[...counts, ...extraCounts].map((c) => `${c}::int AS ${c}`),
+       ...(withTimes ? [times] : [])].join(', ');
+    const pick = (rows: Record<string, unknown>[], keys: string[]) =>
+      rows.map((r) => Object.fromEntries(keys.map((k) => [k, r[k]])));
+    for (const version of ['1', '2']) {
+      const json = async (by: string) => JSON.parse(await report(['--format', 'json', '--version', version, '--by', by]));
+      const [bySymbol, byDay, bySource, byTrigger] = await Promise.all(['symbol', 'day', 'source', 'trigger'].map(json));
+      const view = (sql: string) =>
+        t.query(`SELECT * FROM (${sql}) x ORDER BY quote COLLATE "C", ${sql.includes(' AS key') ? 'key COLLATE "C" NULLS LAST' : 'quote'}`, [Number(version)]);
+
+      const totals = await view(`SELECT quote, ${cols(['unmatched_proceeds_usd'], ['losing_sells'])}, win_rate_pct::text AS win_rate_pct
+                                   FROM v_pnl_totals WHERE allocation_version = $1`);
+      expect(totals).toHaveLength(2);
+      expect(pick(bySymbol.totals, Object.keys(totals[0]!))).toEqual(totals);
+
+      const symbols = await view(`SELECT symbol AS key, quote, ${cols(['unmatched_size'], ['losing_sells'])}
+                                    FROM v_pnl_by_symbol WHERE allocation_version = $1`);
+      expect(symbols).toHaveLength(3);
+      expect(pick(bySymbol.rows, Object.keys(symbols[0]!))).toEqual(symbols);
+
+      const days = await view(`SELECT to_char(day, 'YYYY-MM-DD') AS key, quote, ${cols(['cumulative_pnl_usd'], [], false)}
+                                 FROM v_daily_pnl WHERE allocation_version = $1`);
+      expect(days).toHaveLength(4);
+      expect(pick(byDay.rows, Object.keys(days[0]!))).toEqual(days);
+
+      for (const [by, data] of [['source', bySource], ['trigger', byTrigger]] as const) {
+        const groups = await view(`SELECT ${by} AS key, quote, ${cols([], ['losing_sells'])}, win_rate_pct::text AS win_rate_pct
+                                     FROM v_pnl_by_${by} WHERE allocation_version = $1`);
+        expect(groups).toHaveLength(2);
+        expect(pick(data.rows, Object.keys(groups[0]!))).toEqual(groups);
+      }
+    }
   });
 
   it('diff totals per quote', async () => {

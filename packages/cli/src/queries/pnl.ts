@@ -1,47 +1,42 @@
 /**
- * Realized PnL read from the views: per-sell rows of v_trade_pnl aggregated with the formulas
- * of v_pnl_by_symbol / v_daily_pnl / v_pnl_by_source / v_pnl_by_trigger / v_pnl_totals
- * (migrations 003, 006, 012), over a range of sell times. Every sum is done in SQL; money stays
- * decimal text. Every total and every group is per quote currency.
+ * Realized PnL read from v_sell_pnl (migration 015), the one definition of the per-sell figures
+ * (quote, day, fees, unmatched proceeds, matched / win / loss flags) that v_pnl_by_symbol,
+ * v_daily_pnl, v_pnl_by_source, v_pnl_by_trigger and v_pnl_totals also count and add, over a
+ * range of sell times. Every sum is done in SQL; money stays decimal text. Every total and
+ * every group is per quote currency.
  */
 import type pg from 'pg';
 import type { BreakdownRow, GroupBy, ReportRequest, UnmatchedSellRow } from '../report/query.ts';
-import { quoteOf, utcIso } from './sql.ts';
+import { utcIso } from './sql.ts';
 
 export type PnlRange = Pick<ReportRequest, 'version' | 'from' | 'to'>;
 
-/** The same aggregates as v_pnl_by_symbol and friends, over the filtered sells `s`. */
+/** The aggregates of the totals views (migration 015), over the filtered sells `s` of v_sell_pnl. */
 const FIGURES = `
        count(*)::int                                                   AS sells,
-       (count(*) FILTER (WHERE s.realized_pnl_usd > 0))::int           AS winning_sells,
-       (count(*) FILTER (WHERE s.realized_pnl_usd < 0))::int           AS losing_sells,
-       count(s.realized_pnl_usd)::int                                  AS matched_sells,
-       round(100.0 * count(*) FILTER (WHERE s.realized_pnl_usd > 0) / nullif(count(s.realized_pnl_usd), 0), 1)::text AS win_rate_pct,
+       (count(*) FILTER (WHERE s.is_win))::int                         AS winning_sells,
+       (count(*) FILTER (WHERE s.is_loss))::int                        AS losing_sells,
+       (count(*) FILTER (WHERE s.is_matched))::int                     AS matched_sells,
+       round(100.0 * count(*) FILTER (WHERE s.is_win) / nullif(count(*) FILTER (WHERE s.is_matched), 0), 1)::text AS win_rate_pct,
        coalesce(sum(s.proceeds_usd), 0)::text                          AS proceeds_usd,
        coalesce(sum(s.cost_basis_usd), 0)::text                        AS cost_basis_usd,
        coalesce(sum(s.realized_pnl_usd), 0)::text                      AS realized_pnl_usd,
-       coalesce(sum(s.sell_fee_usd) + sum(s.buy_fee_usd), 0)::text     AS fees_usd,
-       (count(*) FILTER (WHERE s.unmatched_size > 0))::int             AS unmatched_sells,
+       coalesce(sum(s.fees_usd), 0)::text                              AS fees_usd,
+       (count(*) FILTER (WHERE s.has_unmatched))::int                  AS unmatched_sells,
        coalesce(sum(s.unmatched_proceeds_usd), 0)::text                AS unmatched_proceeds_usd,
        ${utcIso('min(s.sell_time)')}                                      AS first_sell_time,
        ${utcIso('max(s.sell_time)')}                                      AS last_sell_time`;
 
-/** Sells of version $1 in [$2, $3) — or [$2, $3] when $4 is false — with their unmatched proceeds. */
+/** Sells of version $1 in [$2, $3) — or [$2, $3] when $4 is false. */
 const SELLS = `
-  SELECT t.*, u.unmatched_proceeds_usd
-    FROM v_trade_pnl t
-    LEFT JOIN (SELECT symbol, sell_order_id, sum(unmatched_proceeds_usd) AS unmatched_proceeds_usd
-                 FROM v_unmatched_sells WHERE allocation_version = $1 GROUP BY symbol, sell_order_id) u
-      ON u.symbol = t.symbol AND u.sell_order_id = t.sell_order_id
+  SELECT * FROM v_sell_pnl t
    WHERE t.allocation_version = $1
      AND ($2::timestamptz IS NULL OR t.sell_time >= $2::timestamptz)
      AND ($3::timestamptz IS NULL OR t.sell_time < $3::timestamptz OR (NOT $4::boolean AND t.sell_time = $3::timestamptz))`;
 
-const QUOTE = quoteOf('s.symbol');
-
 const KEY: Record<GroupBy, string> = {
   symbol: 's.symbol',
-  day: `to_char((s.sell_time AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')`,
+  day: `to_char(s.day, 'YYYY-MM-DD')`,
   source: 's.source',
   trigger: 's.trigger',
 };
@@ -56,7 +51,7 @@ export type Grouped = BreakdownRow & { grp: GroupBy | 'total' };
 
 /**
  * The totals and every requested grouping in one pass over the sells (GROUPING SETS): on a
- * large ledger the per-sell aggregation of v_trade_pnl is the cost, so it is paid once. The
+ * large ledger the per-sell aggregation of v_sell_pnl is the cost, so it is paid once. The
  * quote currency is in every grouping set, so no row adds two currencies.
  */
 export async function pnlFigures(client: pg.Client, req: PnlRange, groupings: readonly GroupBy[]): Promise<Grouped[]> {
@@ -65,7 +60,7 @@ export async function pnlFigures(client: pg.Client, req: PnlRange, groupings: re
   const grp = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN '${g}'`).join(' ')} ELSE 'total' END`;
   const key = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN k_${g}`).join(' ')} END`;
   const { rows } = await client.query<Grouped>(
-    `WITH s AS (SELECT s.*, ${QUOTE} AS quote, ${keys} FROM (${SELLS}) s)
+    `WITH s AS (SELECT s.*, ${keys} FROM (${SELLS}) s)
      SELECT ${grp} AS grp, ${key} AS key, s.quote, ${FIGURES},
             coalesce(sum(s.unmatched_size), 0)::text AS unmatched_size,
             (sum(coalesce(sum(s.realized_pnl_usd), 0)) OVER (PARTITION BY ${grp}, s.quote ORDER BY ${key} COLLATE "C"))::text AS cumulative_pnl_usd
