@@ -2,8 +2,8 @@ import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { applyFills, type ApplyResult } from '../ledger-io/apply.ts';
-import { readCsvFile } from '../ledger-io/csv-file.ts';
-import { readFills, type ColumnMap } from '../ledger-io/fills.ts';
+import { openCsvFile } from '../ledger-io/csv-file.ts';
+import { checkFills, keptFills, type ColumnMap } from '../ledger-io/fills.ts';
 import { IMPORT_FORMATS } from '../ledger-io/formats.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
@@ -20,7 +20,7 @@ export async function run({ action: format, values, args: { file } }: ParsedComm
   const spec = IMPORT_FORMATS[format]!;
   const source = values.source ?? spec.defaultSource;
 
-  const table = onFlagsSync(() => readCsvFile(file));
+  const table = onFlagsSync(() => openCsvFile(file));
   let map: ColumnMap;
   try {
     map = spec.columns(table.header, values.map ?? []);
@@ -28,7 +28,8 @@ export async function run({ action: format, values, args: { file } }: ParsedComm
     if (e instanceof ValueError) throw new CliError(`${file}: ${e.message}; nothing imported`);
     throw e;
   }
-  const parsed = readFills(table, map, { assumeUtc: values.utc ?? false });
+  const opts = { assumeUtc: values.utc ?? false };
+  const parsed = checkFills(table, map, opts);
   if (parsed.errors.length > 0) {
     const listed = parsed.errors.slice(0, MAX_LISTED_ERRORS).map((e) => `  ${file} ${e}`).join('\n');
     const more = parsed.errors.length > MAX_LISTED_ERRORS ? `\n  ... and ${parsed.errors.length - MAX_LISTED_ERRORS} more` : '';
@@ -41,7 +42,7 @@ export async function run({ action: format, values, args: { file } }: ParsedComm
   try {
     await client.query('BEGIN');
     try {
-      r = await applyFills(client, parsed.fills, source);
+      r = await applyFills(client, keptFills(table, map, parsed.keep, opts), source);
       await client.query(values['dry-run'] ? 'ROLLBACK' : 'COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});

@@ -31,20 +31,43 @@ export interface ApplyResult {
 
 const CHUNK = 5000;
 
-/** Runs inside the caller's transaction. */
-export async function applyFills(client: pg.Client, fills: readonly Fill[], source: string): Promise<ApplyResult> {
+/** Runs inside the caller's transaction. Fills are staged in chunks as they are read. */
+export async function applyFills(client: pg.Client, fills: Iterable<Fill>, source: string): Promise<ApplyResult> {
   await client.query(`CREATE TEMP TABLE fifo_import_staging (
       line int NOT NULL, order_id text PRIMARY KEY, exchange_order_id text NOT NULL, symbol text NOT NULL,
       side text NOT NULL, size numeric NOT NULL, price numeric NOT NULL, fee numeric NOT NULL,
       order_time timestamptz NOT NULL) ON COMMIT DROP`);
-  for (let i = 0; i < fills.length; i += CHUNK) {
-    const part = fills.slice(i, i + CHUNK);
-    await client.query(
+  let read = 0;
+  let cols: [number[], string[], string[], string[], string[], string[], string[], string[], string[]] = [[], [], [], [], [], [], [], [], []];
+  // One chunk is written while the next is read: the reading is not added to the writing.
+  let pending: Promise<unknown> = Promise.resolve();
+  const flush = async () => {
+    if (cols[0].length === 0) return;
+    const params = cols;
+    cols = [[], [], [], [], [], [], [], [], []];
+    const sent = client.query(
       `INSERT INTO fifo_import_staging
        SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::numeric[], $9::timestamptz[])`,
-      [part.map((f) => f.line), part.map((f) => f.key), part.map((f) => f.orderId), part.map((f) => f.symbol),
-        part.map((f) => f.side), part.map((f) => f.size), part.map((f) => f.price), part.map((f) => f.fee), part.map((f) => f.time)]);
+      params);
+    sent.catch(() => {}); // awaited below or at the next chunk; not an unhandled rejection meanwhile
+    await pending;
+    pending = sent;
+  };
+  for (const f of fills) {
+    read++;
+    cols[0].push(f.line);
+    cols[1].push(f.key);
+    cols[2].push(f.orderId);
+    cols[3].push(f.symbol);
+    cols[4].push(f.side);
+    cols[5].push(f.size);
+    cols[6].push(f.price);
+    cols[7].push(f.fee);
+    cols[8].push(f.time);
+    if (cols[0].length >= CHUNK) await flush();
   }
+  await flush();
+  await pending;
 
   // Double-count guards: a fill whose order is already in the ledger as one order-level fact
   // (e.g. recorded by the bot under the plain order id), or an order-level row whose order
@@ -86,21 +109,25 @@ export async function applyFills(client: pg.Client, fills: readonly Fill[], sour
           AND (t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric, t.order_time::timestamptz)
               IS DISTINCT FROM (s.symbol, s.side, s.size, s.price, s.fee, s.order_time)`);
   }
-  const { rows: inserted } = await client.query<{ symbol: string }>(
-    `INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source)
-     SELECT s.order_id, s.symbol, s.side, s.size, s.price, s.fee, s.order_time, $1
-       FROM fifo_import_staging s
-      WHERE NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = s.order_id)
-      ORDER BY s.order_time, s.order_id
-     ON CONFLICT (order_id) DO NOTHING
-     RETURNING symbol`, [source]);
+  // Counted per symbol in SQL: a million inserted rows need not come back to be counted.
+  const { rows: inserted } = await client.query<{ symbol: string; n: string }>(
+    `WITH ins AS (
+       INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source)
+       SELECT s.order_id, s.symbol, s.side, s.size, s.price, s.fee, s.order_time, $1
+         FROM fifo_import_staging s
+        WHERE NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = s.order_id)
+        ORDER BY s.order_time, s.order_id
+       ON CONFLICT (order_id) DO NOTHING
+       RETURNING symbol)
+     SELECT symbol, count(*) AS n FROM ins GROUP BY symbol`, [source]);
+  const insertedCount = inserted.reduce((a, r) => a + Number(r.n), 0);
   const symbols = [...new Set([...inserted.map((r) => r.symbol), ...changed.map((r) => r.symbol)])].sort();
   const skipped = skippedRows.map((r) => ({ line: r.line, key: r.order_id, reason: r.reason })).sort((a, b) => a.line - b.line);
   return {
-    read: fills.length,
-    inserted: inserted.length,
+    read,
+    inserted: insertedCount,
     updated: changed.map((r) => ({ line: r.line, key: r.order_id, symbol: r.symbol, before: r.before, after: r.after })),
-    unchanged: fills.length - inserted.length - changed.length - skipped.length,
+    unchanged: read - insertedCount - changed.length - skipped.length,
     skipped,
     symbols,
   };

@@ -13,7 +13,7 @@
  * order `a:b` trade `c` and order `a` trade `b:c` would both be `a:b:c`, and an order-level
  * `a:b` would be the fill `b` of order `a`. Ids without `:` keep the key they always had.
  */
-import { normalizeHeader, parseCsv, type CsvTable } from './csv.ts';
+import { normalizeHeader, parseCsv } from './csv.ts';
 import { charCount, MAX_ID_CHARS, parseDecimal, parseId, parseSide, parseSymbol, parseTimestamp, ValueError } from './values.ts';
 
 export const FIELDS = ['order_id', 'trade_id', 'symbol', 'side', 'size', 'price', 'fee', 'time', 'trade_type', 'size_in_quote'] as const;
@@ -34,14 +34,6 @@ export interface Fill {
   price: string;
   fee: string;
   time: string;
-}
-
-export interface ParsedFills {
-  fills: Fill[];
-  /** Rows repeated verbatim in the file (same key, same values): read once. */
-  duplicates: number;
-  errors: string[];
-  warnings: string[];
 }
 
 /** Coinbase Advanced Trade fills: the API's field names (ListFills) and the report's spaced ones. */
@@ -115,80 +107,198 @@ export interface ReadOptions {
   assumeUtc?: boolean;
 }
 
-/** Every row of the table as a fill; every bad value is an error naming its line and column. */
-export function readFills(table: CsvTable, map: ColumnMap, opts: ReadOptions = {}): ParsedFills {
+/** Records to read fills from (a CsvIndex: cells decoded on demand). */
+export interface FillRecords {
+  readonly header: readonly string[];
+  readonly count: number;
+  line(i: number): number;
+  cells(i: number): string[];
+}
+
+export interface CheckedFills {
+  /** Rows repeated verbatim in the file (same key, same values): read once. */
+  duplicates: number;
+  errors: string[];
+  warnings: string[];
+  /** keep[i] = 1: record i is a fill to import (0: repeated row or bad). */
+  keep: Uint8Array;
+  /** How many records are kept. */
+  fills: number;
+}
+
+const positive = (r: string) => parseDecimal(r);
+const feeValue = (r: string) => parseDecimal(r.trim() === '' ? '0' : r, { allowZero: true });
+
+/** Reads records as fills; the column lookups are done once, not per record. */
+class RecordReader {
+  private readonly names: Partial<Record<Field, string>> = {};
+  private readonly time: (raw: string) => string;
+
+  constructor(
+    private readonly src: FillRecords,
+    private readonly map: ColumnMap,
+    opts: ReadOptions,
+  ) {
+    for (const f of FIELDS) if (map[f] !== undefined) this.names[f] = JSON.stringify(src.header[map[f]!]!);
+    this.time = (r) => parseTimestamp(r, opts);
+  }
+
+  private take<T>(f: Field, cells: string[], line: number, bad: string[], parse: (raw: string) => T): T | undefined {
+    const at = this.map[f];
+    if (at === undefined) return undefined;
+    try {
+      return parse(cells[at]!);
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      bad.push(`line ${line}, column ${this.names[f]}: ${f.replace('_', ' ')} ${e.message}`);
+      return undefined;
+    }
+  }
+
+  /** Record `i` as a fill, or the problems of its cells (each naming its line and column). */
+  read(i: number): { fill?: Fill; bad: string[] } {
+    const { map, names } = this;
+    const cells = this.src.cells(i);
+    const line = this.src.line(i);
+    const bad: string[] = [];
+    const rawType = map.trade_type === undefined ? undefined : cells[map.trade_type]!;
+    const tradeType = rawType?.trim().toUpperCase();
+    if (tradeType !== undefined && tradeType !== '' && tradeType !== 'FILL') {
+      bad.push(`line ${line}, column ${names.trade_type}: trade type ${JSON.stringify(rawType)} is not supported (only FILL; correct or remove the row)`);
+    }
+    const inQuote = map.size_in_quote === undefined ? undefined : cells[map.size_in_quote]!.trim().toLowerCase();
+    if (inQuote === 'true' || inQuote === '1' || inQuote === 'yes') {
+      bad.push(`line ${line}, column ${names.size_in_quote}: the size is in the quote currency; the ledger needs the base size (not derived: size / price does not divide exactly)`);
+    }
+    const orderId = this.take('order_id', cells, line, bad, parseKeyPart);
+    const tradeId = map.trade_id === undefined ? null : this.take('trade_id', cells, line, bad, parseKeyPart);
+    const symbol = this.take('symbol', cells, line, bad, parseSymbol);
+    const side = this.take('side', cells, line, bad, parseSide);
+    const size = this.take('size', cells, line, bad, positive);
+    const price = this.take('price', cells, line, bad, positive);
+    const fee = map.fee === undefined ? '0' : this.take('fee', cells, line, bad, feeValue);
+    const time = this.take('time', cells, line, bad, this.time);
+    if (bad.length > 0 || !orderId || tradeId === undefined || !symbol || !side || !size || !price || !fee || !time) return { bad };
+    const key = tradeId === null ? orderId : `${orderId}${KEY_SEPARATOR}${tradeId}`;
+    if (key.length > MAX_ID_CHARS && charCount(key) > MAX_ID_CHARS) {
+      return { bad: [`line ${line}, columns ${names.order_id ?? '""'} and ${names.trade_id ?? '""'}: the key order id:trade id is too long: ${charCount(key)} characters, the ledger holds at most ${MAX_ID_CHARS}`] };
+    }
+    return { fill: { line, key, orderId, tradeId, symbol, side, size, price, fee, time }, bad };
+  }
+}
+
+/**
+ * Record numbers by a string of the record (its key, its order id) in two typed arrays, open
+ * addressing on a 32-bit hash: ~8 bytes a record where a Map of the strings held ~100. The
+ * strings are not kept; a slot with the same hash is confirmed by reading its record again.
+ */
+class RecordsBy {
+  private hashes: Int32Array;
+  private records: Int32Array;
+  private size = 0;
+
+  constructor(
+    expected: number,
+    private readonly valueOf: (record: number) => string,
+  ) {
+    let cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    this.hashes = new Int32Array(cap);
+    this.records = new Int32Array(cap).fill(-1);
+  }
+
+  private static hash(v: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
+    return h | 0;
+  }
+
+  /** The first record added under `v`, or -1. */
+  get(v: string): number {
+    const h = RecordsBy.hash(v);
+    const mask = this.records.length - 1;
+    for (let i = h & mask; this.records[i] !== -1; i = (i + 1) & mask) {
+      if (this.hashes[i] === h && this.valueOf(this.records[i]!) === v) return this.records[i]!;
+    }
+    return -1;
+  }
+
+  /** Adds `record` under `v` (not yet present). */
+  add(v: string, record: number): void {
+    if ((this.size + 1) * 2 > this.records.length) this.grow();
+    this.put(RecordsBy.hash(v), record);
+    this.size++;
+  }
+
+  private put(h: number, record: number): void {
+    const mask = this.records.length - 1;
+    let i = h & mask;
+    while (this.records[i] !== -1) i = (i + 1) & mask;
+    this.hashes[i] = h;
+    this.records[i] = record;
+  }
+
+  private grow(): void {
+    const { hashes, records } = this;
+    this.hashes = new Int32Array(records.length * 2);
+    this.records = new Int32Array(records.length * 2).fill(-1);
+    for (let i = 0; i < records.length; i++) if (records[i] !== -1) this.put(hashes[i]!, records[i]!);
+  }
+}
+
+/**
+ * Checks every record; every bad value is an error naming its line and column. Keeps only
+ * record numbers per key and order (not the fills): a record seen again is re-read.
+ */
+export function checkFills(src: FillRecords, map: ColumnMap, opts: ReadOptions = {}): CheckedFills {
   const errors: string[] = [];
   const warnings: string[] = [];
-  const fills: Fill[] = [];
-  const byKey = new Map<string, Fill>();
-  const byOrder = new Map<string, Fill>();
+  const keep = new Uint8Array(src.count);
+  const reader = new RecordReader(src, map, opts);
+  const byKey = new RecordsBy(src.count, (i) => reader.read(i).fill!.key);
+  const byOrder = new RecordsBy(src.count, (i) => reader.read(i).fill!.orderId);
   let duplicates = 0;
-  const col = (f: Field) => (map[f] === undefined ? '' : table.header[map[f]!]!);
+  let fills = 0;
   if (map.fee === undefined) warnings.push('no fee column: every fee is 0');
 
-  for (const rec of table.records) {
-    const get = (f: Field) => (map[f] === undefined ? undefined : rec.cells[map[f]!]!);
-    const bad: string[] = [];
-    const take = <T>(f: Field, parse: (raw: string) => T): T | undefined => {
-      const raw = get(f);
-      if (raw === undefined) return undefined;
-      try {
-        return parse(raw);
-      } catch (e) {
-        if (!(e instanceof ValueError)) throw e;
-        bad.push(`line ${rec.line}, column ${JSON.stringify(col(f))}: ${f.replace('_', ' ')} ${e.message}`);
-        return undefined;
-      }
-    };
-    const tradeType = get('trade_type')?.trim().toUpperCase();
-    if (tradeType !== undefined && tradeType !== '' && tradeType !== 'FILL') {
-      bad.push(`line ${rec.line}, column ${JSON.stringify(col('trade_type'))}: trade type ${JSON.stringify(get('trade_type'))} is not supported (only FILL; correct or remove the row)`);
-    }
-    const inQuote = get('size_in_quote')?.trim().toLowerCase();
-    if (inQuote === 'true' || inQuote === '1' || inQuote === 'yes') {
-      bad.push(`line ${rec.line}, column ${JSON.stringify(col('size_in_quote'))}: the size is in the quote currency; the ledger needs the base size (not derived: size / price does not divide exactly)`);
-    }
-    const orderId = take('order_id', parseKeyPart);
-    const tradeId = map.trade_id === undefined ? null : take('trade_id', parseKeyPart);
-    const symbol = take('symbol', parseSymbol);
-    const side = take('side', parseSide);
-    const size = take('size', (r) => parseDecimal(r));
-    const price = take('price', (r) => parseDecimal(r));
-    const fee = map.fee === undefined ? '0' : take('fee', (r) => parseDecimal(r.trim() === '' ? '0' : r, { allowZero: true }));
-    const time = take('time', (r) => parseTimestamp(r, opts));
-    if (bad.length > 0 || !orderId || tradeId === undefined || !symbol || !side || !size || !price || !fee || !time) {
+  for (let i = 0; i < src.count; i++) {
+    const { fill, bad } = reader.read(i);
+    if (!fill) {
       errors.push(...bad);
       continue;
     }
-    const key = tradeId === null ? orderId : `${orderId}${KEY_SEPARATOR}${tradeId}`;
-    if (charCount(key) > MAX_ID_CHARS) {
-      errors.push(`line ${rec.line}, columns ${JSON.stringify(col('order_id'))} and ${JSON.stringify(col('trade_id'))}: the key order id:trade id is too long: ${charCount(key)} characters, the ledger holds at most ${MAX_ID_CHARS}`);
-      continue;
-    }
-    const fill: Fill = { line: rec.line, key, orderId, tradeId, symbol, side, size, price, fee, time };
-    const seen = byKey.get(fill.key);
-    if (seen) {
+    const seenAt = byKey.get(fill.key);
+    if (seenAt >= 0) {
+      const seen = reader.read(seenAt).fill!;
       const same = seen.symbol === fill.symbol && seen.side === fill.side && seen.size === fill.size &&
         seen.price === fill.price && seen.fee === fill.fee && seen.time === fill.time;
       if (same) {
         duplicates++;
         continue;
       }
-      errors.push(tradeId === null
-        ? `line ${rec.line}: order ${orderId} is also on line ${seen.line} with other values (one row per order, or map trade_id to import fills)`
-        : `line ${rec.line}: trade ${tradeId} of order ${orderId} is also on line ${seen.line} with other values`);
+      errors.push(fill.tradeId === null
+        ? `line ${fill.line}: order ${fill.orderId} is also on line ${seen.line} with other values (one row per order, or map trade_id to import fills)`
+        : `line ${fill.line}: trade ${fill.tradeId} of order ${fill.orderId} is also on line ${seen.line} with other values`);
       continue;
     }
-    const other = byOrder.get(orderId);
+    const otherAt = byOrder.get(fill.orderId);
+    const other = otherAt < 0 ? undefined : reader.read(otherAt).fill!;
     if (other && (other.symbol !== fill.symbol || other.side !== fill.side)) {
-      errors.push(`line ${rec.line}: order ${orderId} is a ${fill.side} of ${fill.symbol} here but a ${other.side} of ${other.symbol} on line ${other.line}`);
+      errors.push(`line ${fill.line}: order ${fill.orderId} is a ${fill.side} of ${fill.symbol} here but a ${other.side} of ${other.symbol} on line ${other.line}`);
       continue;
     }
-    byKey.set(fill.key, fill);
-    if (!other) byOrder.set(orderId, fill);
-    fills.push(fill);
+    byKey.add(fill.key, i);
+    if (!other) byOrder.add(fill.orderId, i);
+    keep[i] = 1;
+    fills++;
   }
-  return { fills, duplicates, errors, warnings };
+  return { duplicates, errors, warnings, keep, fills };
+}
+
+/** The kept records of a checkFills pass, read again one at a time. */
+export function* keptFills(src: FillRecords, map: ColumnMap, keep: Uint8Array, opts: ReadOptions = {}): Generator<Fill> {
+  const reader = new RecordReader(src, map, opts);
+  for (let i = 0; i < src.count; i++) if (keep[i]) yield reader.read(i).fill!;
 }
 
 export { parseCsv };

@@ -8,6 +8,8 @@
 export class ValueError extends Error {}
 
 const MAX_INT_DIGITS = 16; // the ledger caps sizes, prices and fees at 1e15
+/** 1e15 as digits: integer parts without leading zeros compare as text when they are as long. */
+const MAX_INT = '1000000000000000';
 
 export interface DecimalRule {
   /** Zero allowed (fees); otherwise the value must be > 0. */
@@ -35,7 +37,7 @@ export function parseDecimal(raw: string, rule: DecimalRule = {}): string {
   const frac = (m[3] ?? '').replace(/0+$/, '');
   const maxScale = rule.maxScale ?? 18;
   if (frac.length > maxScale) throw new ValueError(`${JSON.stringify(raw)} has more than ${maxScale} decimal places`);
-  if (intPart.length > MAX_INT_DIGITS || BigInt(intPart) > 10n ** 15n || (BigInt(intPart) === 10n ** 15n && frac !== '')) {
+  if (intPart.length > MAX_INT_DIGITS || (intPart.length === MAX_INT_DIGITS && (intPart > MAX_INT || (intPart === MAX_INT && frac !== '')))) {
     throw new ValueError(`${JSON.stringify(raw)} is larger than 1e15`);
   }
   const zero = intPart === '0' && frac === '';
