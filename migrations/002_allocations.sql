@@ -159,7 +159,7 @@ DECLARE
   affected timestamptz[];
   audit_ids bigint[];
   -- who changed the fact: the role in effect (SET ROLE), else the login; not the owner
-  -- this function runs as when SECURITY DEFINER (008)
+  -- this function runs as once 008 makes it run with its owner's rights
   actor constant text := coalesce(nullif(current_setting('role'), 'none'), session_user);
 BEGIN
   IF TG_OP = 'INSERT' THEN

@@ -54,7 +54,10 @@ BEGIN
 END
 $grants$;
 
--- The ledger trigger and the dirty markers act as their owner, with a pinned search_path.
+-- The ledger trigger and the dirty markers act as their owner, with a pinned search_path:
+-- this schema, then pg_temp last (searched first when not listed, a caller's temporary
+-- objects would shadow the tables). FROM CURRENT captures the path set here.
+SELECT set_config('search_path', format('%I, pg_temp', current_schema()), true);
 ALTER FUNCTION fifo_record_fact_changes() SECURITY DEFINER SET search_path FROM CURRENT;
 ALTER FUNCTION fifo_mark_dirty(text[], timestamptz[], bigint[]) SECURITY DEFINER SET search_path FROM CURRENT;
 ALTER FUNCTION fifo_mark_new_version_dirty() SECURITY DEFINER SET search_path FROM CURRENT;

@@ -8,6 +8,11 @@
 -- Every name is unqualified: the migration runs in whatever schema search_path selects.
 
 -- The partition that holds a version's rows.
+-- Functions that run with the owner's rights pin this schema with pg_temp last (searched
+-- first when not listed, a caller's temporary objects would shadow the tables): FROM CURRENT
+-- captures the path set here.
+SELECT set_config('search_path', format('%I, pg_temp', current_schema()), true);
+
 CREATE FUNCTION fifo_allocation_partition(p_version int) RETURNS text LANGUAGE sql IMMUTABLE
 RETURN 'fifo_allocations_v' || p_version;
 
@@ -55,7 +60,7 @@ CREATE INDEX fifo_allocations_unmatched_idx ON fifo_allocations (allocation_vers
 
 -- A version's partition comes and goes with the version (its row is the guard the foreign
 -- key was); the key of a version cannot change, as the other tables' foreign keys require.
-CREATE FUNCTION fifo_version_partition() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+CREATE FUNCTION fifo_version_partition() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     EXECUTE format('CREATE TABLE %I PARTITION OF fifo_allocations FOR VALUES IN (%s)',
@@ -143,7 +148,7 @@ CREATE FUNCTION fifo_rebuild_lock_key(p_version int) RETURNS bigint LANGUAGE sql
 RETURN hashtextextended('fifo-ledger-rebuild:' || p_version, 0);
 
 -- Stages and staged rows of runs no longer running.
-CREATE FUNCTION fifo_rebuild_cleanup() RETURNS int LANGUAGE plpgsql SECURITY DEFINER AS $$
+CREATE FUNCTION fifo_rebuild_cleanup() RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   r record;
   n int := 0;
@@ -167,7 +172,7 @@ END $$;
 -- Makes the run's stage (the caller must be allowed to write allocations) and takes the
 -- version's rebuild lock: for the session (the runner, over many transactions) or this transaction.
 CREATE FUNCTION fifo_rebuild_begin(p_version int, p_computation_id bigint, p_session_lock boolean) RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   actor constant text := coalesce(nullif(current_setting('role'), 'none'), session_user);
   stage constant text := fifo_rebuild_stage(p_version, p_computation_id);
@@ -197,7 +202,7 @@ END $$;
 -- After the last batch: the rows the rebuild did not compute (a symbol that failed, a batch
 -- that rolled back) come over from the live partition, then the keys, CHECK and statistics.
 CREATE FUNCTION fifo_rebuild_finish(p_version int, p_computation_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   stage constant text := fifo_rebuild_stage(p_version, p_computation_id);
 BEGIN
@@ -226,7 +231,7 @@ END $$;
 -- The swap, in the caller's (short) transaction: the stage becomes the version's partition,
 -- and the staged snapshots, review items and consumed dirty markers apply with it.
 CREATE FUNCTION fifo_rebuild_swap(p_version int, p_computation_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   stage constant text := fifo_rebuild_stage(p_version, p_computation_id);
   part constant text := fifo_allocation_partition(p_version);
@@ -288,7 +293,7 @@ END $$;
 
 -- A rebuild that stops: its stage and staged rows go; the live partition was never touched.
 CREATE FUNCTION fifo_rebuild_abort(p_version int, p_computation_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
   EXECUTE format('DROP TABLE IF EXISTS %I', fifo_rebuild_stage(p_version, p_computation_id));
   DELETE FROM fifo_rebuild_symbols WHERE computation_id = p_computation_id;

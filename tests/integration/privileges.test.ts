@@ -116,6 +116,24 @@ describe('roles fifo_writer, fifo_reader, fifo_engine', () => {
  * trigger (or a temp view calling a temp function) that would run with the owner's rights,
  * are never reached, whoever logs in.
  */
+describe('functions that run with their owner\'s rights', () => {
+  it('are pinned to the schema with pg_temp last by 008 itself, before 009 re-pins everything', async () => {
+    const t = await createTestSchema({ migrated: false, prefix: 'pin' });
+    try {
+      const definers = () => t.query<{ name: string; config: string[] | null }>(
+        `SELECT p.proname AS name, p.proconfig AS config FROM pg_proc p
+          WHERE p.pronamespace = $1::regnamespace AND p.prosecdef ORDER BY 1`, [t.schema]);
+      const pinned = [`search_path=${t.schema}, pg_temp`];
+      await t.migrate('up', { count: 8 }); // 008 makes the ledger trigger and the dirty markers run as their owner
+      const at8 = await definers();
+      expect(at8.map((f) => f.name)).toEqual(['fifo_mark_dirty', 'fifo_mark_new_version_dirty', 'fifo_record_fact_changes']);
+      for (const f of at8) expect(f).toEqual({ name: f.name, config: pinned });
+    } finally {
+      await t.drop();
+    }
+  });
+});
+
 describe('shadowing with temporary objects', () => {
   let t: TestSchema;
   const logins: LoginRole[] = [];
