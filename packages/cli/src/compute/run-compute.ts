@@ -138,8 +138,6 @@ export async function runCompute(
       throw new DomainError('unknown_symbols', 'no trades in the ledger and nothing computed', rows.map((r) => r.s).join(', '));
     }
   }
-  await markAbandonedRuns(client);
-  await client.query('SELECT fifo_rebuild_cleanup()');
   const mode = req.incremental ? 'incremental' : 'full';
   // every symbol of the version from scratch: built apart and swapped in (migration 013)
   const rebuild = req.force && req.symbols === null && !req.incremental && !req.since;
@@ -153,6 +151,9 @@ export async function runCompute(
       durationMs: Date.now() - started, failures: [],
     };
   }
+  // what dead runs left behind (their log rows, their stages), only when a run will be logged
+  await markAbandonedRuns(client);
+  await client.query('SELECT fifo_rebuild_cleanup()');
   const { rows: logRows } = await client.query<{ computation_id: string }>(
     `INSERT INTO fifo_computation_log (allocation_version, mode, symbols, host, runner)
      VALUES ($1, $6, $2, $3, jsonb_build_object('pid', $4::int, 'hostname', $5::text, 'backend_pid', pg_backend_pid()))

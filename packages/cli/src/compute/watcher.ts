@@ -7,7 +7,7 @@
  * Any login may NOTIFY fifo_ledger, so a payload is only a hint: it must look like a symbol,
  * at most MAX_PENDING distinct names are kept per window (more and the watcher falls back to
  * the dirty markers, which only the ledger trigger writes), and a run is started only for
- * symbols the ledger marked dirty. Junk costs one small query per window and writes nothing.
+ * symbols the ledger marked dirty. Junk costs two small reads per window and writes nothing.
  */
 import pg from 'pg';
 import { connect } from '../db/connect.ts';
@@ -98,14 +98,6 @@ export function startWatcher(opts: WatchOptions): Watcher {
     ignoredLoggedAt = Date.now();
   }
 
-  /** The named symbols (all when null) that the ledger marked dirty for this version. */
-  async function dirtyAmong(client: pg.Client, symbols: string[] | null): Promise<string[]> {
-    const { rows } = await client.query<{ symbol: string }>(
-      `SELECT symbol FROM fifo_dirty_symbols WHERE allocation_version = $1 AND ($2::text[] IS NULL OR symbol = ANY ($2::text[]))`,
-      [opts.version, symbols]);
-    return rows.map((r) => r.symbol);
-  }
-
   async function computeOnce(symbols: string[] | null): Promise<void> {
     reportIgnored();
     if (!worker) {
@@ -114,14 +106,12 @@ export function startWatcher(opts: WatchOptions): Watcher {
       worker = { client, session: await openProcedureSession(client, opts.url, opts.host) };
     }
     try {
-      // no run (and no run row) for a notification that names nothing dirty
-      const dirty = await dirtyAmong(worker.client, symbols);
-      if (dirty.length === 0) return;
+      // an incremental run selects exactly the dirty symbols among those named: a notification
+      // naming nothing dirty (or cleaned by another runner meanwhile) starts no run and logs none
       const r = await runCompute(worker.client, worker.session, {
-        version: opts.version, symbols: symbols === null ? null : dirty, force: false, incremental: true, strictSymbols: false,
-        logEmptyRun: false,
+        version: opts.version, symbols, force: false, incremental: true, strictSymbols: false, logEmptyRun: false,
       });
-      if (r.computationId === null) return; // cleaned by another runner since the dirty check
+      if (r.computationId === null) return;
       if (r.symbolsConsidered > 0) {
         log(`run ${r.computationId}: ${r.status}, ${r.symbolsComputed} symbol(s), ${r.tradesProcessed} trades, ` +
           `${r.allocationsWritten} allocations, ${r.durationMs} ms`);
