@@ -2,16 +2,14 @@
  * Load: 500 trades/s for 60 s (bounded loop, loopback only) while `fifo watch` runs. No trade
  * lost, no duplicate allocation, and the final state equals a full recompute.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedger } from '../../packages/cli/src/sample/ledger-generator.ts';
 import { insertTrades } from '../../packages/cli/src/sample/load-ledger.ts';
-import { runFifo } from '../helpers/cli.ts';
+import { runFifo, startWatch, type Watcher } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const SECONDS = Number(process.env.FIFO_LOAD_SECONDS ?? 60);
 const RATE = 500;
 const TICK_MS = 100;
@@ -19,14 +17,11 @@ const TICK_MS = 100;
 describe('ingest under load while watch runs', () => {
   let t: TestSchema;
   let child: ChildProcess;
-  let stderr = '';
+  let watcher: Watcher;
   beforeAll(async () => {
     t = await createTestSchema();
-    child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'packages/cli/src/main.ts'), 'watch', '--debounce-ms', '200'], {
-      cwd: root, env: { ...process.env, DATABASE_URL: t.url }, stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr!.on('data', (d) => (stderr += d));
-    await until('the watcher to listen', async () => stderr.includes('listening'));
+    watcher = await startWatch(t.url, 200);
+    child = watcher.child;
   });
   afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');

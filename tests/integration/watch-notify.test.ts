@@ -3,18 +3,17 @@
  * Junk (text, huge payloads, symbols with nothing dirty, 10,000 made-up names) writes no run
  * and leaves the watcher up; a failed run is logged with its symbol and reason.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWatch, type Watcher } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 import { until } from '../helpers/wait.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 
 describe('fifo watch and untrusted notifications', () => {
   let t: TestSchema;
   let child: ChildProcess;
-  let stderr = '';
+  let watcher: Watcher;
   let lastRunBefore = 0;
 
   beforeAll(async () => {
@@ -25,11 +24,8 @@ describe('fifo watch and untrusted notifications', () => {
     const { runFifo } = await import('../helpers/cli.ts');
     expect((await runFifo(['compute'], { DATABASE_URL: t.url })).code).toBe(0);
     lastRunBefore = Number((await t.query<{ id: string }>(`SELECT max(computation_id)::text AS id FROM fifo_computation_log`))[0]!.id);
-    child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'packages/cli/src/main.ts'), 'watch', '--debounce-ms', '50'], {
-      cwd: root, env: { ...process.env, DATABASE_URL: t.url }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stderr!.on('data', (d) => (stderr += d));
-    await until('the watcher to listen', async () => stderr.includes('listening for ledger changes'));
+    watcher = await startWatch(t.url, 50);
+    child = watcher.child;
   });
   afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -59,8 +55,8 @@ describe('fifo watch and untrusted notifications', () => {
       expect(run.symbols_computed).toBeGreaterThan(0); // no empty run
       expect(run.symbols ?? ['REAL-USD']).toEqual(['REAL-USD']);
     }
-    expect(stderr).not.toMatch(/0 symbol\(s\)/);
-    expect(stderr).not.toMatch(/NOPE-USD|X1-USD|hello/);
+    expect(watcher.stderr()).not.toMatch(/0 symbol\(s\)/);
+    expect(watcher.stderr()).not.toMatch(/NOPE-USD|X1-USD|hello/);
   });
 
   it('logs a failed run with the symbol and the reason', async () => {
@@ -68,9 +64,9 @@ describe('fifo watch and untrusted notifications', () => {
     await t.query(`ALTER TABLE trade_records DROP CONSTRAINT trade_records_side_must_be_buy_or_sell;
                    UPDATE trade_records SET side = 'hold' WHERE order_id = 'r2';
                    ALTER TABLE trade_records ADD CONSTRAINT trade_records_side_must_be_buy_or_sell CHECK (side IN ('buy', 'sell')) NOT VALID`);
-    await until('the failure to be logged', async () => /REAL-USD failed: .*r2/.test(stderr));
-    expect(stderr).toMatch(/run \d+: failed, /);
-    expect(stderr).toMatch(/run \d+: REAL-USD failed: .*side/);
+    await until('the failure to be logged', async () => /REAL-USD failed: .*r2/.test(watcher.stderr()));
+    expect(watcher.stderr()).toMatch(/run \d+: failed, /);
+    expect(watcher.stderr()).toMatch(/run \d+: REAL-USD failed: .*side/);
     expect((await runs()).length).toBe(before + 1);
     expect(child.exitCode).toBe(null);
   });

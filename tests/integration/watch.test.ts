@@ -2,28 +2,24 @@
  * `fifo watch` runs while trades are inserted: the allocations catch up, a dropped
  * connection is survived, and SIGTERM stops it cleanly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLedger } from '../../packages/cli/src/sample/ledger-generator.ts';
 import { insertTrades } from '../../packages/cli/src/sample/load-ledger.ts';
+import { startWatch, type Watcher } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 import { sleep, until } from '../helpers/wait.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 
 describe('fifo watch', () => {
   let t: TestSchema;
   let child: ChildProcess;
-  let stderr = '';
+  let watcher: Watcher;
 
   beforeAll(async () => {
     t = await createTestSchema();
-    child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'packages/cli/src/main.ts'), 'watch', '--debounce-ms', '100'], {
-      cwd: root, env: { ...process.env, DATABASE_URL: t.url }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stderr!.on('data', (d) => (stderr += d));
-    await until('the watcher to listen', async () => stderr.includes('listening for ledger changes'));
+    watcher = await startWatch(t.url, 100);
+    child = watcher.child;
   });
   afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -73,8 +69,8 @@ describe('fifo watch', () => {
     await t.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                     WHERE application_name = 'fifo-ledger watch' AND pid <> pg_backend_pid()
                       AND query LIKE 'LISTEN%'`);
-    const before = (stderr.match(/listening for ledger changes/g) ?? []).length;
-    await until('the watcher to listen again', async () => (stderr.match(/listening for ledger changes/g) ?? []).length > before);
+    const before = (watcher.stderr().match(/listening for ledger changes/g) ?? []).length;
+    await until('the watcher to listen again', async () => (watcher.stderr().match(/listening for ledger changes/g) ?? []).length > before);
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time)
                    VALUES ('after-drop', 'SOL-USD', 'sell', 1, 20, '2031-01-01Z')`);
     await until('the new sell to be allocated', async () =>
@@ -85,7 +81,7 @@ describe('fifo watch', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(stderr).toMatch(/stopped/);
+    expect(watcher.stderr()).toMatch(/stopped/);
     expect(await t.query(`SELECT computation_id FROM fifo_computation_log WHERE status <> 'success'`)).toEqual([]);
   });
 });
