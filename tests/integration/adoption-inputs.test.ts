@@ -218,3 +218,26 @@ describe('the CLI on a login whose TimeZone is not UTC', () => {
     ]);
   });
 });
+
+describe('migrate up on a legacy table whose order_id is not unique', () => {
+  let t: TestSchema;
+  beforeAll(async () => {
+    t = await createTestSchema({
+      migrated: false,
+      before: `CREATE TABLE trade_records (order_id text, symbol text NOT NULL, side text NOT NULL,
+                 size numeric NOT NULL, price numeric NOT NULL, order_time timestamptz NOT NULL, pnl_usd numeric);
+               INSERT INTO trade_records VALUES ('dup', 'SOL-USD', 'buy', 1, 100, '2025-09-01Z', NULL),
+                                                ('dup', 'SOL-USD', 'sell', 1, 110, '2025-09-02Z', 10);`,
+    });
+  });
+  afterAll(() => t.drop());
+
+  it('is an input problem: exit 2, the message and the query that finds the duplicates, nothing adopted', async () => {
+    const r = await runFifo(['migrate', 'up'], { DATABASE_URL: t.url });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('cannot adopt existing trade_records: order_id is not unique');
+    expect(r.stderr).toContain('SELECT order_id, count(*) FROM trade_records GROUP BY 1 HAVING count(*) > 1');
+    expect(await t.query(`SELECT to_regclass('fifo_adoption') IS NULL AS none`)).toEqual([{ none: true }]);
+    expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: 2 }]);
+  });
+});

@@ -1,7 +1,7 @@
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
-import { CliError } from '../errors.ts';
+import { CliError, EXIT_USAGE } from '../errors.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
@@ -54,7 +54,23 @@ export async function run({ action: direction, values }: ParsedCommand<'migrate'
     schema,
     dropFacts: direction === 'down' && values['drop-facts'],
     log: (m) => console.error(m),
+  }).catch((e: unknown) => {
+    throw adoptionInputError(e) ?? e;
   });
   console.error(ran.length ? `migrated ${direction}: ${ran.join(', ')} (schema ${schema})` : `nothing to migrate ${direction} (schema ${schema})`);
   return 0;
+}
+
+/**
+ * Adoption refusals are about the legacy table's contents or shape (duplicate order ids, an
+ * order_time of an unreadable type): input problems, exit 2, with the database's message and
+ * its hint (the query that finds the rows, the conversion to run) kept.
+ */
+function adoptionInputError(e: unknown): CliError | undefined {
+  const err = e as { message?: unknown; code?: unknown; hint?: unknown };
+  if (typeof err.message !== 'string') return undefined;
+  const adoption = err.message.startsWith('cannot adopt existing trade_records')
+    || (err.code === '42804' && err.message.startsWith('trade_records.order_time is of type'));
+  if (!adoption) return undefined;
+  return new CliError(typeof err.hint === 'string' && err.hint ? `${err.message}\nhint: ${err.hint}` : err.message, EXIT_USAGE);
 }
