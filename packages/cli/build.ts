@@ -17,18 +17,38 @@ const cliRoot = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(cliRoot, '..', '..');
 export const binPath = join(cliRoot, 'dist', 'fifo.mjs');
 
+/**
+ * pg asks whether it runs on Cloudflare: without a global `navigator` (Node 20 has none) it
+ * builds a `Response`, which loads Node's fetch implementation, undici (~30 ms in each thread at
+ * start-up). Node 21+ answers through `navigator.userAgent`; the bundles answer the same way.
+ */
+const NODE_NAVIGATOR = {
+  define: { navigator: '__fifo_navigator' },
+  banner: "var __fifo_navigator = { userAgent: 'Node.js' };",
+};
+
 function text(options: esbuild.BuildOptions): string {
   return esbuild.buildSync({ ...options, write: false }).outputFiles?.[0]?.text ?? '';
 }
 
+/** Code that runs as Node (not in the PLV8 context, whose globals must stay PLV8's). */
+function nodeText(options: esbuild.BuildOptions): string {
+  return esbuild.buildSync({
+    ...options,
+    define: { ...options.define, ...NODE_NAVIGATOR.define },
+    banner: { js: `${options.banner?.js ?? ''}\n${NODE_NAVIGATOR.banner}` },
+    write: false,
+  }).outputFiles?.[0]?.text ?? '';
+}
+
 export async function buildCli(out: string = binPath): Promise<void> {
   const rootFromBundle = JSON.stringify(relative(dirname(out), repoRoot) || '.');
-  const hostWorker = JSON.stringify(text({
+  const hostWorker = JSON.stringify(nodeText({
     ...workerBuild(), external: ['pg-native'], define: { __FIFO_WORKER_BUNDLES_PG__: 'true' },
   }));
   const hostRuntime = JSON.stringify(text(runtimeBuild()));
   const thread = hostThreadBuild();
-  const hostThread = JSON.stringify(text({
+  const hostThread = JSON.stringify(nodeText({
     ...thread,
     external: ['pg-native', 'esbuild'],
     define: { ...thread.define, __FIFO_HOST_WORKER__: hostWorker, __FIFO_HOST_RUNTIME__: hostRuntime, __FIFO_ROOT_FROM_BUNDLE__: rootFromBundle },
@@ -42,8 +62,9 @@ export async function buildCli(out: string = binPath): Promise<void> {
     target: 'node20',
     external: ['esbuild', 'pg-native'],
     // Some bundled CommonJS (pg) calls require(): give the ESM bundle one.
-    banner: { js: "import { createRequire as __fifoCreateRequire } from 'node:module'; const require = __fifoCreateRequire(import.meta.url);" },
+    banner: { js: `import { createRequire as __fifoCreateRequire } from 'node:module'; const require = __fifoCreateRequire(import.meta.url);\n${NODE_NAVIGATOR.banner}` },
     define: {
+      ...NODE_NAVIGATOR.define,
       __FIFO_HOST_WORKER__: hostWorker,
       __FIFO_HOST_RUNTIME__: hostRuntime,
       __FIFO_HOST_THREAD__: hostThread,

@@ -2,6 +2,7 @@ import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import type { ProcedureSession } from '../compute/procedure-host.ts';
 import { openProcedureSession } from '../compute/sessions.ts';
+import { prewarmMainThreadHost } from '../compute/client-session.ts';
 import { runCompute, DEFAULT_BATCH_TRADES } from '../compute/run-compute.ts';
 import { CliError, EXIT_CHECKS_FAILED, EXIT_OK } from '../errors.ts';
 import { onFlags } from './domain-errors.ts';
@@ -22,16 +23,27 @@ export async function run({ values }: ParsedCommand<'compute'>): Promise<number>
   const symbols = values.symbol;
   const batchTrades = values['batch-trades'] ?? DEFAULT_BATCH_TRADES;
   const url = databaseUrl();
-  const client = await connect(url);
+  // An incremental one-shot (cron) runs its Node host in the main thread: start that host now,
+  // beside our own connection and queries, not after them. A full recompute uses a thread.
+  const unusedHost = host !== 'plv8' && concurrency === 1 && values.incremental ? prewarmMainThreadHost(url) : null;
+  let client;
+  try {
+    client = await connect(url);
+  } catch (e) {
+    await unusedHost?.();
+    throw e;
+  }
   const sessions: ProcedureSession[] = [];
   try {
     for (let i = 0; i < concurrency; i++) sessions.push(await openProcedureSession(client, url, host));
   } catch (e) {
     await Promise.all(sessions.map((x) => x.close()));
+    await unusedHost?.();
     await client.end();
     throw e;
   }
   const session = sessions[0]!;
+  if (session.kind !== 'client') await unusedHost?.(); // the procedures are installed: PLV8 runs it
   const bar = progressBar(`compute v${version} (${session.kind})`);
   try {
     const r = await onFlags(runCompute(client, sessions, {
@@ -51,6 +63,7 @@ export async function run({ values }: ParsedCommand<'compute'>): Promise<number>
   } finally {
     bar.end();
     await Promise.all(sessions.map((x) => x.close()));
+    await unusedHost?.();
     await client.end();
   }
 }
