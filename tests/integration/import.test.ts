@@ -110,7 +110,7 @@ describe('fifo import coinbase', () => {
     expect(await ledgerState(t)).toEqual(before);
 
     const cases = [
-      [variant('ragged.csv', (s) => s.replace('MAKER,false,u-1,SELL', 'MAKER,false,u-1')), /ragged\.csv line 4: 13 field\(s\), the header has 14; nothing imported/],
+      [variant('ragged.csv', (s) => s.replace('MAKER,false,u-1,SELL', 'MAKER,false,u-1')), /ragged\.csv: 1 problem\(s\); nothing imported\n {2}\S*ragged\.csv line 4: 13 field\(s\), the header has 14/],
       [variant('quote.csv', (s) => s.replace('"1.836"', '"1.836')), /quote\.csv line 4: a quoted field is not closed/],
       [variant('header.csv', (s) => s.replace('commission', 'kommission')), /header\.csv: line 1: not a Coinbase fills header: missing column\(s\) commission or fee/],
       [variant('reversal.csv', (s) => s.replace('tr-2002,ord-d9,2025-03-06T07:00:00Z,FILL', 'tr-2002,ord-d9,2025-03-06T07:00:00Z,REVERSAL')), /line 6, column "trade_type": trade type "REVERSAL" is not supported/],
@@ -210,5 +210,90 @@ describe('fifo import csv --map', () => {
       /line 3: order O1 is also on line 2 with other values \(one row per order, or map trade_id to import fills\)/);
     await rejects(['import', 'binance', kraken], /unknown format "binance": coinbase or csv/);
     expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: 2 }]);
+  });
+});
+
+describe('fifo import: the Coinbase Exchange (Pro) fills report, unknown headers, every problem in one pass', () => {
+  let t: TestSchema;
+  beforeAll(async () => {
+    t = await createTestSchema();
+  });
+  afterAll(() => t.drop());
+
+  const head = 'portfolio,trade id,product,side,created at,size,size unit,price,fee,total,price/fee/total unit';
+  const report = (name: string, rows: string[]) => {
+    const path = join(tmp, name);
+    writeFileSync(path, `${head}\n${rows.join('\n')}\n`);
+    return path;
+  };
+  const rows = [
+    'default,78098253,BTC-USD,BUY,2025-03-03T14:02:11.481Z,0.5,BTC,60000.00,3.00,-30003.00,USD',
+    'default,78098253,ETH-USD,BUY,2025-03-03T14:02:12Z,2,ETH,3000,1.5,-6001.5,USD',
+    'default,78098300,BTC-USD,SELL,2025-03-04T10:00:00Z,0.2,BTC,61000,1.22,12198.78,USD',
+  ];
+
+  it('imports it keyed <product>:<trade id> (trade ids count per product), both sides of a product, idempotently', async () => {
+    const file = report('pro.csv', rows);
+    const r = await runFifo(['import', 'coinbase', file], { DATABASE_URL: t.url });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/3 fill\(s\): 3 inserted, 0 updated, 0 unchanged, 0 skipped/);
+    expect(await t.query(`SELECT order_id, symbol, side, size::text, price::text, total_fees_usd::text AS fee, source FROM trade_records ORDER BY order_time`)).toEqual([
+      { order_id: 'BTC-USD:78098253', symbol: 'BTC-USD', side: 'buy', size: '0.5', price: '60000', fee: '3', source: 'coinbase-import' },
+      { order_id: 'ETH-USD:78098253', symbol: 'ETH-USD', side: 'buy', size: '2', price: '3000', fee: '1.5', source: 'coinbase-import' },
+      { order_id: 'BTC-USD:78098300', symbol: 'BTC-USD', side: 'sell', size: '0.2', price: '61000', fee: '1.22', source: 'coinbase-import' },
+    ]);
+    const again = await runFifo(['import', 'coinbase', file], { DATABASE_URL: t.url });
+    expect(again.stdout).toMatch(/0 inserted, 0 updated, 3 unchanged/);
+  });
+
+  it('refuses a size or price in another unit than the product\'s base and quote (nothing is converted)', async () => {
+    const before = await ledgerState(t);
+    const file = report('units.csv', [
+      'default,1,SOL-USD,BUY,2025-03-05T00:00:00Z,100,USD,100,0.1,-100.1,USD',
+      'default,2,SOL-USD,BUY,2025-03-05T00:00:00Z,1,SOL,100,0.1,-100.1,USDC',
+    ]);
+    const r = await runFifo(['import', 'coinbase', file], { DATABASE_URL: t.url });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/2 problem\(s\); nothing imported/);
+    expect(r.stderr).toMatch(/line 2, column "size unit": size unit "USD" is not SOL, the base currency of SOL-USD/);
+    expect(r.stderr).toMatch(/line 3, column "price\/fee\/total unit": quote unit "USDC" is not USD, the quote currency of SOL-USD/);
+    expect(await ledgerState(t)).toEqual(before);
+  });
+
+  it('names every format tried for an unknown header, and the import csv --map line it prints reads the file', async () => {
+    const file = join(tmp, 'kraken-like.csv');
+    writeFileSync(file, 'Date,Pair,Type,Amount,Rate,Fees,TxId\n2025-04-01T00:00:00Z,SOL/USD,buy,1,100,0.1,kx-1\n');
+    const before = await ledgerState(t);
+    const r = await runFifo(['import', 'coinbase', file], { DATABASE_URL: t.url });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a Coinbase fills header: missing column\(s\)/);
+    expect(r.stderr).toMatch(/formats tried:\n {4}Coinbase Advanced Trade fills: missing order_id, /);
+    expect(r.stderr).toMatch(/\n {4}Coinbase Exchange \(Pro\) fills report: missing trade id, /);
+    const line = /fifo import csv (\S+) --map (\S+)\n/.exec(r.stderr);
+    expect(line, r.stderr).not.toBeNull();
+    expect(line![2]).toBe('order_id=TxId,symbol=Pair,side=Type,size=Amount,price=Rate,fee=Fees,time=Date');
+    expect(await ledgerState(t)).toEqual(before);
+    const mapped = await runFifo(['import', 'csv', line![1]!, '--map', line![2]!], { DATABASE_URL: t.url });
+    expect(mapped.code, mapped.stderr).toBe(0);
+    expect(await t.query(`SELECT order_id, symbol, side, size::text FROM trade_records WHERE order_id = 'kx-1'`))
+      .toEqual([{ order_id: 'kx-1', symbol: 'SOL-USD', side: 'buy', size: '1' }]);
+  });
+
+  it('lists a row with the wrong field count together with every other problem of the file', async () => {
+    const before = await ledgerState(t);
+    const file = report('ragged-and-more.csv', [
+      'default,9001,BTC-USD,BUY,2025-03-07T00:00:00Z,-1,BTC,60000,0,-60000,USD',
+      'default,9002,BTC-USD,BUY,2025-03-07T00:00:00Z,1,BTC,60000',
+      'default,9003,BTC-USD,HOLD,2025-03-07T00:00:00Z,1,BTC,60000,0,-60000,USD',
+    ]);
+    const r = await runFifo(['import', 'coinbase', file], { DATABASE_URL: t.url });
+    expect(r.code).toBe(2);
+    // before: only "line 3: 8 field(s), the header has 11" was reported
+    expect(r.stderr).toMatch(/3 problem\(s\); nothing imported/);
+    expect(r.stderr).toMatch(/line 2, column "size": size "-1" is negative/);
+    expect(r.stderr).toMatch(/line 3: 8 field\(s\), the header has 11/);
+    expect(r.stderr).toMatch(/line 4, column "side": side "HOLD" is neither buy nor sell/);
+    expect(await ledgerState(t)).toEqual(before);
   });
 });

@@ -3,7 +3,7 @@ import { connect } from '../db/connect.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { applyFills, type ApplyResult } from '../ledger-io/apply.ts';
 import { openCsvFile } from '../ledger-io/csv-file.ts';
-import { checkFills, keptFills, type ColumnMap } from '../ledger-io/fills.ts';
+import { checkFills, HeaderError, keptFills, type ColumnMap } from '../ledger-io/fills.ts';
 import { IMPORT_FORMATS } from '../ledger-io/formats.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
@@ -25,7 +25,10 @@ export async function run({ action: format, values, args: { file } }: ParsedComm
   try {
     map = spec.columns(table.header, values.map ?? []);
   } catch (e) {
-    if (e instanceof ValueError) throw new CliError(`${file}: ${e.message}; nothing imported`);
+    if (e instanceof ValueError) {
+      const detail = e instanceof HeaderError ? e.detail(file).map((l) => `\n  ${l}`).join('') : '';
+      throw new CliError(`${file}: ${e.message}; nothing imported${detail}`);
+    }
     throw e;
   }
   const opts = { assumeUtc: values.utc ?? false };

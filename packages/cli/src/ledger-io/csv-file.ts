@@ -26,8 +26,11 @@ export function readCsvFile(file: string): CsvTable {
   return asCsv(file, () => parseCsv(decodeCsvBytes(bytes)));
 }
 
-/** The file as a CsvIndex (checked whole, cells decoded on demand); errors as readCsvFile. */
+/**
+ * The file as a CsvIndex (checked whole, cells decoded on demand); errors as readCsvFile, but a
+ * record with the wrong field count is kept and named by problem(i), to be listed with the rest.
+ */
 export function openCsvFile(file: string): CsvIndex {
   const bytes = readBytes(file);
-  return asCsv(file, () => CsvIndex.of(bytes));
+  return asCsv(file, () => CsvIndex.of(bytes, { keepRagged: true }));
 }

@@ -206,10 +206,16 @@ export class CsvIndex {
     readonly count: number,
     private readonly starts: Int32Array,
     private readonly lines: Int32Array,
+    /** Record → its field count, for records whose count is not the header's (keepRagged). */
+    private readonly ragged: ReadonlyMap<number, number>,
   ) {}
 
-  /** Checks encoding and syntax of the whole file (throws CsvEncodingError / CsvSyntaxError like parseCsv). */
-  static of(bytes: Buffer): CsvIndex {
+  /**
+   * Checks encoding and syntax of the whole file (throws CsvEncodingError / CsvSyntaxError like
+   * parseCsv). With `keepRagged`, a record with more or fewer fields than the header is kept
+   * and named by problem(i) instead, so a caller can list it with every other problem.
+   */
+  static of(bytes: Buffer, opts: { keepRagged?: boolean } = {}): CsvIndex {
     checkCsvBytes(bytes);
     const n = bytes.length;
     let i = n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
@@ -220,6 +226,7 @@ export class CsvIndex {
     let width = -1;
     let header: string[] | undefined;
     let countError: CsvSyntaxError | undefined;
+    const ragged = new Map<number, number>();
     while (i < n) {
       const begin = i;
       const start = line;
@@ -277,7 +284,10 @@ export class CsvIndex {
         width = fields;
         continue;
       }
-      if (fields !== width && !countError) countError = new CsvSyntaxError(start, `${fields} field(s), the header has ${width}`);
+      if (fields !== width) {
+        if (opts.keepRagged) ragged.set(count, fields);
+        else if (!countError) countError = new CsvSyntaxError(start, `${fields} field(s), the header has ${width}`);
+      }
       if (count === starts.length) {
         const s2 = new Int32Array(count * 2), l2 = new Int32Array(count * 2);
         s2.set(starts);
@@ -291,7 +301,13 @@ export class CsvIndex {
     }
     if (!header) throw new CsvSyntaxError(1, 'the file is empty (a header line is expected)');
     if (countError) throw countError;
-    return new CsvIndex(bytes, header, count, starts, lines);
+    return new CsvIndex(bytes, header, count, starts, lines, ragged);
+  }
+
+  /** What is wrong with record `i` as a record (its field count), if anything. */
+  problem(i: number): string | undefined {
+    const fields = this.ragged.get(i);
+    return fields === undefined ? undefined : `line ${this.line(i)}: ${fields} field(s), the header has ${this.header.length}`;
   }
 
   /** 1-based file line where record `i` starts. */

@@ -16,11 +16,52 @@
 import { normalizeHeader, parseCsv } from './csv.ts';
 import { charCount, MAX_ID_CHARS, parseDecimal, parseId, parseSide, parseSymbol, parseTimestamp, ValueError } from './values.ts';
 
-export const FIELDS = ['order_id', 'trade_id', 'symbol', 'side', 'size', 'price', 'fee', 'time', 'trade_type', 'size_in_quote'] as const;
+export const FIELDS = ['order_id', 'trade_id', 'symbol', 'side', 'size', 'price', 'fee', 'time', 'trade_type', 'size_in_quote', 'size_unit', 'quote_unit'] as const;
 export type Field = (typeof FIELDS)[number];
 
 /** Field → the column's index in the header. */
-export type ColumnMap = Partial<Record<Field, number>>;
+export type ColumnMap = Partial<Record<Field, number>> & {
+  /**
+   * The file has no order ids and its trade ids number the trades of one product's book
+   * (Coinbase Exchange): the key is `<product>:<trade id>`, and one "order" holds both sides.
+   */
+  readonly tradeIdPerProduct?: boolean;
+};
+
+/** A known file layout: for each field the header names it may have, and whether it must be there. */
+export interface HeaderLayout {
+  /** Its name in messages (`Coinbase Advanced Trade fills`). */
+  label: string;
+  /** Header names as the exchange writes them; compared case-insensitively, spaces = underscores. */
+  columns: Partial<Record<Field, { aliases: readonly string[]; required: boolean }>>;
+  tradeIdPerProduct?: boolean;
+}
+
+/** The columns of `layout` in a header (names compared as normalizeHeader makes them), or the required ones it lacks. */
+export function layoutColumns(layout: HeaderLayout, header: readonly string[]): { map: ColumnMap } | { missing: string[] } {
+  const norm = header.map(normalizeHeader);
+  const map: Partial<Record<Field, number>> = {};
+  const missing: string[] = [];
+  for (const f of FIELDS) {
+    const spec = layout.columns[f];
+    if (!spec) continue;
+    const idx = norm.findIndex((h) => spec.aliases.some((a) => normalizeHeader(a) === h));
+    if (idx >= 0) map[f] = idx;
+    else if (spec.required) missing.push(spec.aliases.join(' or '));
+  }
+  if (missing.length > 0) return { missing };
+  return { map: layout.tradeIdPerProduct ? { ...map, tradeIdPerProduct: true } : map };
+}
+
+/** A header no known layout reads: the message's first line, then `detail(file)` lines (what was tried, what would read it). */
+export class HeaderError extends ValueError {
+  constructor(
+    message: string,
+    readonly detail: (file: string) => string[],
+  ) {
+    super(message);
+  }
+}
 
 export interface Fill {
   line: number;
@@ -36,36 +77,8 @@ export interface Fill {
   time: string;
 }
 
-/** Coinbase Advanced Trade fills: the API's field names (ListFills) and the report's spaced ones. */
-export const COINBASE_COLUMNS: Record<Field, { aliases: string[]; required: boolean }> = {
-  trade_id: { aliases: ['trade_id'], required: true },
-  order_id: { aliases: ['order_id'], required: true },
-  symbol: { aliases: ['product_id', 'product'], required: true },
-  side: { aliases: ['side'], required: true },
-  time: { aliases: ['trade_time', 'time', 'created_at'], required: true },
-  price: { aliases: ['price'], required: true },
-  size: { aliases: ['size'], required: true },
-  fee: { aliases: ['commission', 'fee'], required: true },
-  trade_type: { aliases: ['trade_type'], required: false },
-  size_in_quote: { aliases: ['size_in_quote'], required: false },
-};
-
-/** Finds the Coinbase columns in a header; the error names what is missing. */
-export function coinbaseColumns(header: readonly string[]): ColumnMap {
-  const norm = header.map(normalizeHeader);
-  const map: ColumnMap = {};
-  const missing: string[] = [];
-  for (const f of FIELDS) {
-    const spec = COINBASE_COLUMNS[f];
-    const idx = norm.findIndex((h) => spec.aliases.includes(h));
-    if (idx >= 0) map[f] = idx;
-    else if (spec.required) missing.push(spec.aliases.join(' or '));
-  }
-  if (missing.length > 0) {
-    throw new ValueError(`line 1: not a Coinbase fills header: missing column(s) ${missing.join(', ')} (found: ${header.join(', ')})`);
-  }
-  return map;
-}
+/** The fields `import csv --map` must name. */
+export const MAP_REQUIRED: readonly Field[] = ['order_id', 'symbol', 'side', 'size', 'price', 'time'];
 
 /** `--map order_id=Order No,symbol=Pair,...` (several --map flags add up) against a header. */
 export function mappedColumns(specs: readonly string[], header: readonly string[]): ColumnMap {
@@ -86,9 +99,8 @@ export function mappedColumns(specs: readonly string[], header: readonly string[
       map[field] = idx;
     }
   }
-  const required: Field[] = ['order_id', 'symbol', 'side', 'size', 'price', 'time'];
-  const missing = required.filter((f) => map[f] === undefined);
-  if (missing.length > 0) throw new ValueError(`--map lacks ${missing.join(', ')} (required: ${required.join(', ')}; optional: trade_id, fee)`);
+  const missing = MAP_REQUIRED.filter((f) => map[f] === undefined);
+  if (missing.length > 0) throw new ValueError(`--map lacks ${missing.join(', ')} (required: ${MAP_REQUIRED.join(', ')}; optional: trade_id, fee)`);
   return map;
 }
 
@@ -113,6 +125,8 @@ export interface FillRecords {
   readonly count: number;
   line(i: number): number;
   cells(i: number): string[];
+  /** What is wrong with record `i` as a CSV record (a wrong field count), listed with the value problems. */
+  problem?(i: number): string | undefined;
 }
 
 export interface CheckedFills {
@@ -155,9 +169,21 @@ class RecordReader {
     }
   }
 
+  /** A unit column (size unit, price/fee/total unit) must name `want`; the amounts are not converted. */
+  private unit(f: 'size_unit' | 'quote_unit', cells: string[], line: number, bad: string[], want: string, what: string): void {
+    const at = this.map[f];
+    if (at === undefined) return;
+    const raw = cells[at]!;
+    if (raw.trim().toUpperCase() !== want) {
+      bad.push(`line ${line}, column ${this.names[f]}: ${f.replace('_', ' ')} ${JSON.stringify(raw)} is not ${want}, ${what}`);
+    }
+  }
+
   /** Record `i` as a fill, or the problems of its cells (each naming its line and column). */
   read(i: number): { fill?: Fill; bad: string[] } {
     const { map, names } = this;
+    const ragged = this.src.problem?.(i);
+    if (ragged !== undefined) return { bad: [ragged] };
     const cells = this.src.cells(i);
     const line = this.src.line(i);
     const bad: string[] = [];
@@ -170,9 +196,15 @@ class RecordReader {
     if (inQuote === 'true' || inQuote === '1' || inQuote === 'yes') {
       bad.push(`line ${line}, column ${names.size_in_quote}: the size is in the quote currency; the ledger needs the base size (not derived: size / price does not divide exactly)`);
     }
-    const orderId = this.take('order_id', cells, line, bad, parseKeyPart);
+    const ownOrderId = map.tradeIdPerProduct ? undefined : this.take('order_id', cells, line, bad, parseKeyPart);
     const tradeId = map.trade_id === undefined ? null : this.take('trade_id', cells, line, bad, parseKeyPart);
     const symbol = this.take('symbol', cells, line, bad, parseSymbol);
+    const orderId = map.tradeIdPerProduct ? symbol : ownOrderId;
+    if (symbol) {
+      const [base, quote] = symbol.split('-') as [string, string];
+      this.unit('size_unit', cells, line, bad, base, `the base currency of ${symbol} (the ledger holds sizes in the base currency)`);
+      this.unit('quote_unit', cells, line, bad, quote, `the quote currency of ${symbol}`);
+    }
     const side = this.take('side', cells, line, bad, parseSide);
     const size = this.take('size', cells, line, bad, positive);
     const price = this.take('price', cells, line, bad, positive);
@@ -278,17 +310,18 @@ export function checkFills(src: FillRecords, map: ColumnMap, opts: ReadOptions =
       }
       errors.push(fill.tradeId === null
         ? `line ${fill.line}: order ${fill.orderId} is also on line ${seen.line} with other values (one row per order, or map trade_id to import fills)`
-        : `line ${fill.line}: trade ${fill.tradeId} of order ${fill.orderId} is also on line ${seen.line} with other values`);
+        : `line ${fill.line}: trade ${fill.tradeId} of ${map.tradeIdPerProduct ? '' : 'order '}${fill.orderId} is also on line ${seen.line} with other values`);
       continue;
     }
-    const otherAt = byOrder.get(fill.orderId);
+    // the "order" of a per-product trade id is the product's book: both sides, by design
+    const otherAt = map.tradeIdPerProduct ? -1 : byOrder.get(fill.orderId);
     const other = otherAt < 0 ? undefined : reader.read(otherAt).fill!;
     if (other && (other.symbol !== fill.symbol || other.side !== fill.side)) {
       errors.push(`line ${fill.line}: order ${fill.orderId} is a ${fill.side} of ${fill.symbol} here but a ${other.side} of ${other.symbol} on line ${other.line}`);
       continue;
     }
     byKey.add(fill.key, i);
-    if (!other) byOrder.add(fill.orderId, i);
+    if (!other && !map.tradeIdPerProduct) byOrder.add(fill.orderId, i);
     keep[i] = 1;
     fills++;
   }
