@@ -264,7 +264,16 @@ export const COMMANDS = {
     summary: 'load exchange fills as facts, one per fill, idempotently',
     actionNoun: 'format',
     flags: importCommon,
-    actions: importActions,
+    actions: {
+      ...importActions,
+      // market prices, not fills: README "Market prices and open positions"
+      prices: {
+        summary: 'a market prices file (symbol, price_time, price[, source]; --source for rows without one, default csv-import)',
+        args: { file: arg('FILE.csv', 'the prices', 'FILE') },
+        // no --map: typed like the fill formats' actions, as the coinbase one is
+        flags: {} as ImportAction['flags'],
+      },
+    },
   }),
   reconcile: command({
     summary: 'exchange balances vs open lots; drift is a ledger_drift review item, exit 1',

@@ -9,6 +9,7 @@ import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 import { ValueError } from '../ledger-io/values.ts';
 import { onFlagsSync } from './domain-errors.ts';
+import { importPrices } from './import-prices.ts';
 
 const MAX_LISTED_ERRORS = 50;
 
@@ -17,6 +18,9 @@ export async function importCommand(args: readonly string[]): Promise<number> {
 }
 
 export async function run({ action: format, values, args: { file } }: ParsedCommand<'import'>): Promise<number> {
+  if (format === 'prices') {
+    return importPrices({ file, source: values.source, utc: values.utc ?? false, dryRun: values['dry-run'] ?? false, json: values.json ?? false });
+  }
   const spec = IMPORT_FORMATS[format]!;
   const source = values.source ?? spec.defaultSource;
 
