@@ -1,10 +1,13 @@
 /**
  * Compiles the `fifo` CLI into one file, packages/cli/dist/fifo.mjs, runnable with plain
- * `node` (no pnpm, no tsx): the CLI and its libraries bundled, with the Node PLV8 host's
- * worker and runtime, and the thread that runs a host with PLV8's heap limit, prebuilt into it. Packages that load files of their own at run time
- * (node-pg-migrate, esbuild) stay external and come from node_modules.
+ * `node` (no pnpm, no tsx): the CLI and its libraries (pg, node-pg-migrate) bundled, with the
+ * Node PLV8 host's worker and runtime, and the thread that runs a host with PLV8's heap limit,
+ * prebuilt into it. esbuild stays out: only the sources need it (to bundle the host at run time).
  *
  *   pnpm build:cli      (npm test and npm run demo build it first)
+ *
+ * `packaged`: the file of the npm package (packages/cli/pack.ts), which finds its migrations and
+ * procedures beside itself instead of in a checkout.
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -16,6 +19,8 @@ import { hostThreadBuild } from './src/compute/host-thread.ts';
 const cliRoot = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(cliRoot, '..', '..');
 export const binPath = join(cliRoot, 'dist', 'fifo.mjs');
+/** Where the packaged CLI keeps the procedures, from its own folder. */
+export const PACKAGED_PROCEDURES = 'procedures.json';
 
 /**
  * pg asks whether it runs on Cloudflare: without a global `navigator` (Node 20 has none) it
@@ -41,8 +46,15 @@ function nodeText(options: esbuild.BuildOptions): string {
   }).outputFiles?.[0]?.text ?? '';
 }
 
-export async function buildCli(out: string = binPath): Promise<void> {
-  const rootFromBundle = JSON.stringify(relative(dirname(out), repoRoot) || '.');
+export interface BuildCliOptions {
+  packaged?: boolean;
+}
+
+export async function buildCli(out: string = binPath, opts: BuildCliOptions = {}): Promise<void> {
+  const rootFromBundle = JSON.stringify(opts.packaged ? '.' : relative(dirname(out), repoRoot) || '.');
+  const packaged: Record<string, string> = opts.packaged
+    ? { __FIFO_PROCEDURES_FROM_ROOT__: JSON.stringify(PACKAGED_PROCEDURES), __FIFO_PACKAGED__: 'true' }
+    : {};
   const hostWorker = JSON.stringify(nodeText({
     ...workerBuild(), external: ['pg-native'], define: { __FIFO_WORKER_BUNDLES_PG__: 'true' },
   }));
@@ -69,6 +81,7 @@ export async function buildCli(out: string = binPath): Promise<void> {
       __FIFO_HOST_RUNTIME__: hostRuntime,
       __FIFO_HOST_THREAD__: hostThread,
       __FIFO_ROOT_FROM_BUNDLE__: rootFromBundle,
+      ...packaged,
     },
     legalComments: 'none',
     logLevel: 'warning',

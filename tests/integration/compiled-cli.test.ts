@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../packages/cli/build.ts';
+import { packCli } from '../../packages/cli/pack.ts';
 import { allocationChecksum } from '../helpers/allocations.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { testHost } from '../helpers/host.ts';
@@ -50,5 +51,32 @@ describe('the compiled fifo CLI', () => {
     expect(fromSource.code).toBe(0);
     expect(await allocationChecksum(t, 1)).toEqual(compiled);
     expect(compiled.rows).toBeGreaterThan(1000);
+  });
+
+  it('packs into a tarball that `npm install -g` turns into a working fifo on PATH, with nothing to fetch', async () => {
+    const tarball = await packCli(dir);
+    const prefix = join(dir, 'global');
+    const installed = spawnSync('npm', ['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, tarball], { cwd: dir, encoding: 'utf8' });
+    expect(installed.status, installed.stderr).toBe(0);
+    const s = await createTestSchema({ migrated: false, prefix: 'pkg' });
+    try {
+      // only the installed bin and the system's tools on PATH; cwd and HOME outside the checkout
+      const fifo = (args: string[]) => spawnSync('fifo', args, {
+        cwd: dir, encoding: 'utf8', env: { PATH: `${join(prefix, 'bin')}:/usr/bin:/bin`, DATABASE_URL: s.url, HOME: dir },
+      });
+      expect(fifo(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+      const migrated = fifo(['migrate', 'up', '--schema', s.schema]);
+      expect(migrated.status, migrated.stderr).toBe(0);
+      expect(migrated.stderr).toMatch(/015_pnl_figures/);
+      expect(fifo(['sample-ledger', '--trades', '1500', '--symbols', '3']).status).toBe(0);
+      const computed = fifo(['compute', '--host', testHost()]);
+      expect(computed.status, computed.stderr).toBe(0);
+      expect(computed.stdout).toMatch(/success/);
+      const validated = fifo(['validate']);
+      expect(validated.status, validated.stdout + validated.stderr).toBe(0);
+      expect((await allocationChecksum(s, 1)).rows).toBeGreaterThan(500);
+    } finally {
+      await s.drop();
+    }
   });
 });

@@ -27,7 +27,11 @@ declare const __FIFO_ROOT_FROM_BUNDLE__: string | undefined;
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)),
   typeof __FIFO_ROOT_FROM_BUNDLE__ === 'string' ? __FIFO_ROOT_FROM_BUNDLE__ : '../../..');
 export const packageRoot = join(repoRoot, 'packages', 'plv8');
-export const generatedProceduresPath = join(packageRoot, 'generated', 'procedures.json');
+// Set by the npm package's build: the procedures' file beside the bundle, not in a checkout.
+declare const __FIFO_PROCEDURES_FROM_ROOT__: string | undefined;
+export const generatedProceduresPath = typeof __FIFO_PROCEDURES_FROM_ROOT__ === 'string'
+  ? join(repoRoot, __FIFO_PROCEDURES_FROM_ROOT__)
+  : join(packageRoot, 'generated', 'procedures.json');
 
 export function loadGeneratedProcedures(path: string = generatedProceduresPath): GeneratedProcedure[] {
   return JSON.parse(readFileSync(path, 'utf8')) as GeneratedProcedure[];

@@ -7,6 +7,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { homedir } from 'node:os';
 import { CliError } from '../errors.ts';
 import { repoRoot } from '../paths.ts';
 
@@ -58,8 +59,12 @@ function serviceUserCanUse(dir: string): boolean {
   return r.status === 0;
 }
 
+// Set by the npm package's build: an installed package's folder is no place for a cluster.
+declare const __FIFO_PACKAGED__: boolean | undefined;
+
 export function clusterLayout(): ClusterLayout {
-  let home = process.env.FIFO_HOME ?? join(repoRoot, '.fifo');
+  const defaultHome = typeof __FIFO_PACKAGED__ === 'boolean' ? join(homedir(), '.fifo-ledger') : join(repoRoot, '.fifo');
+  let home = process.env.FIFO_HOME ?? defaultHome;
   if (!process.env.FIFO_HOME && isRoot()) {
     mkdirSync(home, { recursive: true });
     if (!serviceUserCanUse(home)) {
