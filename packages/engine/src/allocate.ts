@@ -7,7 +7,11 @@ import type { LotBook } from './lot-book.ts';
 import { MAX_NANO, Wide, feeShare, formatNano, wideToBigInt } from './nano.ts';
 import { Run } from './run.ts';
 import { checkBatch, loadState } from './state.ts';
-import type { AllocateResult, OpenLot, SymbolState, TradeInput, Watermark } from './types.ts';
+import type { LoadedState } from './state.ts';
+import type { Piece } from './account-book.ts';
+import { Accounts, runAccounts } from './kernel-accounts.ts';
+import { compareCodePoints } from './trade-order.ts';
+import type { AllocateResult, LedgerEvent, OpenLot, SymbolState, TradeInput, Watermark } from './types.ts';
 
 /** Options of {@link allocate}. */
 export interface AllocateOptions {
@@ -24,7 +28,7 @@ const MAX_NANO_N = BigInt(MAX_NANO);
 /**
  * Allocates a batch of trades of one symbol, continuing from `state` (docs/CONTRACT.md §5).
  *
- * Trades must be in processing order (time, buys before sells, orderId), strictly after the
+ * Trades must be in processing order (time, buys, transfers, sells, id), strictly after the
  * state's watermark, of the state's symbol, with unique order ids. Any invalid trade or state
  * throws EngineInputError and nothing is returned. The input state is not modified.
  *
@@ -35,9 +39,12 @@ const MAX_NANO_N = BigInt(MAX_NANO);
  * its range, and switches to the general BigInt kernel for good at the first trade (or state lot)
  * that is not. Both are exact and give identical output.
  */
-export function allocate(state: SymbolState, trades: readonly TradeInput[], options: AllocateOptions = {}): AllocateResult {
+export function allocate(state: SymbolState, events: readonly LedgerEvent[], options: AllocateOptions = {}): AllocateResult {
   const loaded = loadState(state);
-  checkBatch(trades, loaded.symbol);
+  checkBatch(events, loaded.symbol);
+  if (loaded.pooling === 'per_account') return allocateAccounts(loaded, events);
+  // universal: accounts and transfers are ignored (the result is the one without them)
+  const trades = (hasTransfer(events) ? events.filter((e) => e.side !== 'transfer') : events) as readonly TradeInput[];
   const method = loaded.method;
   const run = new Run(loaded.symbol, loaded.watermark, loaded.lots.map((l) => l.orderId));
   const n = trades.length;
@@ -73,6 +80,45 @@ export function allocate(state: SymbolState, trades: readonly TradeInput[], opti
   return {
     rows: run.rows,
     state: { symbol: loaded.symbol, method, lots: openLots!, watermark, tradesProcessed: loaded.tradesProcessed + n },
+    reviews: run.reviews,
+  };
+}
+
+function hasTransfer(events: readonly LedgerEvent[]): boolean {
+  for (let i = 0; i < events.length; i++) if ((events[i] as LedgerEvent | null)?.side === 'transfer') return true;
+  return false;
+}
+
+/** per_account pooling: a book per account (kernel-accounts.ts). */
+function allocateAccounts(loaded: LoadedState, events: readonly LedgerEvent[]): AllocateResult {
+  const { symbol, method } = loaded;
+  const run = new Run(symbol, loaded.watermark, loaded.buyIds, true);
+  const accounts = new Accounts(method);
+  for (const p of loaded.pieces) accounts.book(p.account).add(p.buy, p.remaining);
+  runAccounts(run, accounts, events);
+  const open: Array<{ piece: Piece; account: string }> = [];
+  for (const [account, book] of accounts.books) for (const piece of book.pieces()) open.push({ piece, account });
+  open.sort((a, b) => a.piece.buy.ord - b.piece.buy.ord || compareCodePoints(a.account, b.account));
+  const lots: OpenLot[] = open.map(({ piece, account }) => {
+    const b = piece.buy;
+    return {
+      orderId: b.orderId,
+      time: b.time,
+      price: b.priceText,
+      size: b.sizeText,
+      fee: b.feeText,
+      remaining: piece.remaining === b.size ? b.sizeText : formatFixed(piece.remaining, AMOUNT_SCALE),
+      account,
+    };
+  });
+  let watermark: Watermark | null = loaded.watermark;
+  if (events.length > 0) {
+    const cur = run.cur;
+    watermark = { time: cur.time, side: cur.side as Watermark['side'], orderId: cur.orderId };
+  }
+  return {
+    rows: run.rows,
+    state: { symbol, method, pooling: 'per_account', lots, watermark, tradesProcessed: loaded.tradesProcessed + events.length },
     reviews: run.reviews,
   };
 }

@@ -5,7 +5,12 @@
 export type {
   AllocateResult,
   AllocationRow,
+  LedgerEvent,
   Method,
+  Pooling,
+  TransferInput,
+  UnmatchedSellReview,
+  UnmatchedTransferReview,
   OpenLot,
   ReviewItem,
   Severity,
@@ -13,7 +18,7 @@ export type {
   TradeInput,
   Watermark,
 } from './types.ts';
-export { METHODS } from './types.ts';
+export { METHODS, POOLINGS, isTransfer } from './types.ts';
 export { allocate } from './allocate.ts';
 export type { AllocateOptions } from './allocate.ts';
 export { unmatchedSeverity } from './run.ts';

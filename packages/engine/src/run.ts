@@ -15,8 +15,9 @@ export class Run {
     readonly symbol: string,
     watermark: Watermark | null,
     lotOrderIds: readonly string[],
+    transfers = false,
   ) {
-    this.ctx = new BatchContext(symbol, watermark);
+    this.ctx = new BatchContext(symbol, watermark, transfers);
     for (const id of lotOrderIds) this.ctx.seen.set(id, -1);
     this.ord = lotOrderIds.length;
   }

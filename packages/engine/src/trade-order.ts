@@ -1,6 +1,6 @@
 /**
- * Processing order of trades within a symbol (docs/CONTRACT.md §5.1): order_time, then buys before sells at
- * equal time, then order_id.
+ * Processing order of trades within a symbol (docs/CONTRACT.md §5.1): order_time, then buys, then
+ * transfers (per_account pooling), then sells at equal time, then order_id (transfer_id).
  *
  * Times are fixed-width UTC text `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so text order is time order.
  * Order ids are compared by Unicode code point, which is the byte order of their UTF-8 encoding,
@@ -15,9 +15,9 @@ export interface TradeOrderKey {
   readonly orderId: string;
 }
 
-/** Rank of a side in the processing order: buys (0) before sells (1). */
+/** Rank of a side in the processing order: buys (0), transfers (1), sells (2). */
 export function sideRank(side: string): number {
-  return side === 'buy' ? 0 : 1;
+  return side === 'buy' ? 0 : side === 'transfer' ? 1 : 2;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { AMOUNT_SCALE, DecimalSyntaxError, describeIssue, formatFixed, isCanonicalText, parseFixed } from './decimal.ts';
 import { EngineInputError, describeValue } from './errors.ts';
 import { formatNano, parseNano, parsedCanonical } from './nano.ts';
-import { compareCodePoints } from './trade-order.ts';
+import { compareCodePoints, sideRank } from './trade-order.ts';
 import type { TradeInput, Watermark } from './types.ts';
 
 /**
@@ -105,6 +105,8 @@ export class TradeCursor {
   time = '';
   side = '';
   isBuy = false;
+  /** sideRank(side): 0 buy, 1 transfer, 2 sell. */
+  rank = 2;
   /** Amounts as received. */
   rawSize: unknown = undefined;
   rawPrice: unknown = undefined;
@@ -128,19 +130,24 @@ export class BatchContext {
   readonly symbol: string;
   /** Key of the previous trade (initially the watermark). */
   prevTime: string | null;
-  prevIsBuy: boolean;
+  /** sideRank of the previous trade. */
+  prevRank: number;
+  prevSide: string;
   prevOrderId: string;
   prevIsWatermark: boolean;
   /** orderId → index in the batch (-1: open lot of the state, -2: the watermark trade). */
   readonly seen = new Map<string, number>();
+  /** Transfer ids seen (their own namespace, per_account pooling). */
+  readonly seenTransfers = new Map<string, number>();
 
-  constructor(symbol: string, watermark: Watermark | null) {
+  constructor(symbol: string, watermark: Watermark | null, readonly transfers = false) {
     this.symbol = symbol;
     this.prevTime = watermark ? watermark.time : null;
-    this.prevIsBuy = watermark ? watermark.side === 'buy' : false;
+    this.prevSide = watermark ? watermark.side : 'sell';
+    this.prevRank = sideRank(this.prevSide);
     this.prevOrderId = watermark ? watermark.orderId : '';
     this.prevIsWatermark = true;
-    if (watermark) this.seen.set(watermark.orderId, -2);
+    if (watermark) (watermark.side === 'transfer' ? this.seenTransfers : this.seen).set(watermark.orderId, -2);
   }
 }
 
@@ -166,7 +173,9 @@ export function readHeader(raw: TradeInput, index: number, ctx: BatchContext, cu
   }
   if (raw.symbol !== symbol) fail(new Origin(orderId, symbol, index), 'symbol', `must be ${JSON.stringify(symbol)} (the state's symbol)`, raw.symbol);
   const side = raw.side;
-  if (side !== 'buy' && side !== 'sell') fail(new Origin(orderId, symbol, index), 'side', "must be 'buy' or 'sell'", side);
+  if (side !== 'buy' && side !== 'sell' && !(side === 'transfer' && ctx.transfers)) {
+    fail(new Origin(orderId, symbol, index), 'side', ctx.transfers ? "must be 'buy', 'sell' or 'transfer'" : "must be 'buy' or 'sell'", side);
+  }
   const time = raw.time;
   // A tie with the previous trade (or the watermark) repeats a time already validated.
   const prevTime = ctx.prevTime;
@@ -176,6 +185,7 @@ export function readHeader(raw: TradeInput, index: number, ctx: BatchContext, cu
   cur.time = time;
   cur.side = side;
   cur.isBuy = side === 'buy';
+  cur.rank = sideRank(side);
   cur.rawSize = raw.size;
   cur.rawPrice = raw.price;
   cur.rawFee = raw.fee;
@@ -224,7 +234,7 @@ export function readAmountsBig(cur: TradeCursor, ctx: BatchContext): void {
 export function checkSequence(ctx: BatchContext, cur: TradeCursor): void {
   const orderId = cur.orderId;
   const index = cur.index;
-  const seen = ctx.seen;
+  const seen = cur.rank === 1 ? ctx.seenTransfers : ctx.seen;
   const before = seen.get(orderId);
   if (before !== undefined) {
     const where = before === -1 ? 'an open lot of the state' : before === -2 ? "the state's watermark trade" : `trade #${before} of the batch`;
@@ -232,31 +242,33 @@ export function checkSequence(ctx: BatchContext, cur: TradeCursor): void {
   }
   seen.set(orderId, index);
   const time = cur.time;
-  const isBuy = cur.isBuy;
+  const rank = cur.rank;
   const prevTime = ctx.prevTime;
   if (prevTime !== null) {
     let field: string | null = null;
     if (time < prevTime) field = 'time';
     else if (time === prevTime) {
-      if (isBuy !== ctx.prevIsBuy) {
-        if (isBuy) field = 'side';
+      if (rank !== ctx.prevRank) {
+        if (rank < ctx.prevRank) field = 'side';
       } else if (compareCodePoints(orderId, ctx.prevOrderId) <= 0) field = 'orderId';
     }
     if (field !== null) {
       const prev = ctx.prevIsWatermark
-        ? `the state's watermark (last processed trade "${ctx.prevOrderId}", ${ctx.prevIsBuy ? 'buy' : 'sell'} at ${prevTime})`
-        : `the previous trade "${ctx.prevOrderId}" (${ctx.prevIsBuy ? 'buy' : 'sell'} at ${prevTime})`;
+        ? `the state's watermark (last processed trade "${ctx.prevOrderId}", ${ctx.prevSide} at ${prevTime})`
+        : `the previous trade "${ctx.prevOrderId}" (${ctx.prevSide} at ${prevTime})`;
       const value = field === 'time' ? time : field === 'side' ? cur.side : orderId;
+      const order = ctx.transfers ? 'time, buys, transfers, sells, id' : 'time, buys before sells, orderId';
       fail(
         new Origin(orderId, ctx.symbol, index),
         field,
-        `is out of processing order (time, buys before sells, orderId): ${cur.side} at ${time} must come strictly after ${prev}`,
+        `is out of processing order (${order}): ${cur.side} at ${time} must come strictly after ${prev}`,
         value,
       );
     }
   }
   ctx.prevTime = time;
-  ctx.prevIsBuy = isBuy;
+  ctx.prevRank = rank;
+  ctx.prevSide = cur.side;
   ctx.prevOrderId = orderId;
   ctx.prevIsWatermark = false;
 }

@@ -427,7 +427,7 @@ export function checkInvariants(trades: readonly TradeInput[], res: AllocateResu
       check(R(review!.details.unmatched) === un && R(review!.details.requested) === R(t.size), () => 'review numbers');
       check(R(review!.details.available) === R(t.size) - un, () => 'review available');
       check(review!.severity === (R(t.size) === un ? 'critical' : un * 1000n <= R(t.size) ? 'medium' : 'high'), () => 'severity');
-      check(review!.details.sellTime === t.time && review!.issueType === 'unmatched_sell', () => 'review fields');
+      check(review!.issueType === 'unmatched_sell' && review!.details.sellTime === t.time, () => 'review fields');
     } else check(review === undefined, () => `review for matched sell ${t.orderId}`);
   }
   // buys: Σ ≤ size; fully consumed → Σ fee shares = fee; open lots = the rest
