@@ -9,6 +9,7 @@ import { versionMethod } from '../queries/versions.ts';
 import { batchSymbols } from '../../../../functions/batches.ts';
 import type { SymbolOutcome } from '../../../../functions/compute.ts';
 import type { HostKind, ProcedureSession } from './procedure-host.ts';
+import { callFifoCompute } from './procedure-calls.ts';
 
 /** A batch holds whole symbols up to about this many trades (one symbol may exceed it). */
 export const DEFAULT_BATCH_TRADES = 25_000;
@@ -55,10 +56,6 @@ export interface ComputeRunResult {
   unmatchedCount: number;
   durationMs: number;
   failures: SymbolOutcome[];
-}
-
-interface ProcedureResult {
-  symbols: SymbolOutcome[];
 }
 
 /**
@@ -179,7 +176,9 @@ export async function runCompute(
         const batch = batches[next++]!;
         const names = batch.map((b) => b.symbol);
         try {
-          const result = (await worker.callInTransaction('fifo_compute', [req.version, names, rebuild ? 'rebuild' : mode, computationId])) as ProcedureResult;
+          const result = await callFifoCompute(worker, {
+            allocation_version: req.version, symbols: names, mode: rebuild ? 'rebuild' : mode, computation_id: computationId,
+          });
           outcomes.push(...result.symbols);
         } catch (e) {
           // the whole batch rolled back: its symbols keep their previous allocations
