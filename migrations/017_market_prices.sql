@@ -154,15 +154,15 @@ RETURNS jsonb LANGUAGE sql AS $$
       FROM fifo_open_lots_at(p_version, p_at, p_symbols) l
   ), flagged AS (
     SELECT l.symbol, l.buy_order_id,
-           jsonb_build_object(
-             'buy_time', l.buy_time, 'remaining_size', l.remaining_size, 'as_of', p_at,
-             'held', justify_interval(p_at - l.buy_time)::text,
-             'held_days', round((extract(epoch FROM p_at - l.buy_time) / 86400)::numeric, 2),
-             'median_held', justify_interval(r.median_held)::text,
-             'median_days', round((extract(epoch FROM r.median_held) / 86400)::numeric, 4),
-             'matched_pieces', r.pieces, 'median_multiple', r.median_multiple, 'min_held', r.min_held::text,
-             'threshold', justify_interval(r.threshold)::text,
-             'threshold_days', round((extract(epoch FROM r.threshold) / 86400)::numeric, 4)) AS details
+           jsonb_build_object(  -- amounts as text: exact decimals, never JSON floats
+             'buy_time', l.buy_time, 'remaining_size', l.remaining_size::text, 'as_of', p_at,
+             'held', justify_hours(p_at - l.buy_time)::text,
+             'held_days', round((extract(epoch FROM p_at - l.buy_time) / 86400)::numeric, 2)::text,
+             'median_held', justify_hours(r.median_held)::text,
+             'median_days', round((extract(epoch FROM r.median_held) / 86400)::numeric, 2)::text,
+             'matched_pieces', r.pieces, 'median_multiple', r.median_multiple::text, 'min_held', r.min_held::text,
+             'threshold', justify_hours(r.threshold)::text,
+             'threshold_days', round((extract(epoch FROM r.threshold) / 86400)::numeric, 2)::text) AS details
       FROM open_lots l
       JOIN ruled r ON r.symbol = l.symbol
      WHERE p_at - l.buy_time > r.threshold
