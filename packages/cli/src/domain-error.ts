@@ -21,7 +21,8 @@ export type DomainCode =
   | 'bad_file'
   | 'write_failed'
   | 'sandbox_not_ours'
-  | 'out_is_directory';
+  | 'out_is_directory'
+  | 'plv8_not_installed';
 
 export class DomainError extends Error {
   constructor(

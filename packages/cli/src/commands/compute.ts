@@ -35,7 +35,7 @@ export async function run({ values }: ParsedCommand<'compute'>): Promise<number>
   }
   const sessions: ProcedureSession[] = [];
   try {
-    for (let i = 0; i < concurrency; i++) sessions.push(await openProcedureSession(client, url, host));
+    for (let i = 0; i < concurrency; i++) sessions.push(await onFlags(openProcedureSession(client, url, host), { plv8_not_installed: '--host' }));
   } catch (e) {
     await Promise.all(sessions.map((x) => x.close()));
     await unusedHost?.();

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { CliError } from '../errors.ts';
+import { DomainError } from '../domain-error.ts';
 import { openClientSession } from './client-session.ts';
 import { openPlv8Session, plv8ProceduresInstalled, type ProcedureSession } from './procedure-host.ts';
 
@@ -9,7 +9,7 @@ export type HostChoice = 'auto' | 'plv8' | 'client';
 export async function openProcedureSession(client: pg.Client, url: string, choice: HostChoice): Promise<ProcedureSession> {
   const installed = await plv8ProceduresInstalled(client);
   if (choice === 'plv8' && !installed) {
-    throw new CliError('--host plv8: the PLV8 procedures are not installed in this database (PLV8 missing?); use --host client or auto');
+    throw new DomainError('plv8_not_installed', 'the PLV8 procedures are not installed in this database (PLV8 missing?); the Node host (client) or auto runs them', 'plv8');
   }
   return choice === 'plv8' || (choice === 'auto' && installed) ? openPlv8Session(url) : openClientSession(url);
 }
