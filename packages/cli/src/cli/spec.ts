@@ -253,7 +253,7 @@ export const COMMANDS = {
     flags: {
       version: allocationVersionFlag(),
       symbol: symbols(),
-      sort: oneOf(['discrepancy', 'factor'], 'worst first by', { default: 'discrepancy' }),
+      sort: oneOf(['discrepancy', 'factor', 'age'], 'worst first by (age: the gap between the legacy parent\'s age and the new match\'s)', { default: 'discrepancy' }),
       limit: int('rows listed (default: 25 in a table, all in csv and json)'),
       all: bool('include the sells that agree'),
       json,

@@ -59,13 +59,18 @@ export async function run({ values }: ParsedCommand<'legacy-compare'>): Promise<
       console.log(`  in ${q.quote}: legacy PnL ${c(q.legacy_pnl_usd) ?? 'none'}, new PnL ${c(q.new_pnl_usd ?? '0')} (difference ${c(q.pnl_difference_usd)}); gross discrepancy ${c(q.gross_discrepancy_usd)}`);
     }
     console.log(`  ${tt.sells_differing} sell(s) differ: ${count('factor_10x_or_more')} off by 10x or more, ${count('sign_flip')} sign flip(s), ` +
-      `${count('different')} otherwise different, ${count('partly_unmatched')} partly unmatched, ${count('unmatched_now')} unmatched now, ` +
+      `${count('different')} otherwise different, ${count('partly_unmatched')} partly unmatched, ` +
+      `${count('unmatched_now')} unmatched now (the bot matched a buy the ledger does not have or has used up), ` +
+      `${count('unmatched_both')} unmatched by both (the bot never matched it either), ` +
       `${count('legacy_missing')} without legacy PnL, ${count('not_computed')} not computed; ${tt.parents_differing} not matched to their legacy parent_id`);
     console.log('\nper symbol (largest gross discrepancy first):');
     console.log(table(bySymbol.map(money)));
-    console.log(`\nper sell (${sort === 'factor' ? 'largest error factor' : 'largest discrepancy'} first${limit !== null ? `, at most ${limit}; --limit N, --format csv for all` : ''}):`);
+    const first = { discrepancy: 'largest discrepancy', factor: 'largest error factor', age: 'largest age gap between the legacy parent and the new match' }[sort];
+    console.log(`\nper sell (${first} first${limit !== null ? `, at most ${limit}; --limit N, --format csv for all` : ''}):`);
     console.log(table(sells.map((s) => ({ ...money(s), new_buy_order_ids: (s.new_buy_order_ids as string[] | null)?.join(' ') ?? '' })), [
-      'symbol', 'sell_order_id', 'sell_time', 'verdict', 'legacy_pnl_usd', 'new_pnl_usd', 'discrepancy_usd', 'error_factor', 'legacy_parent_id', 'new_buy_order_ids']));
+      'symbol', 'sell_order_id', 'sell_time', 'verdict', 'legacy_pnl_usd', 'new_pnl_usd', 'discrepancy_usd', 'error_factor',
+      'legacy_parent_id', 'legacy_parent_time', 'legacy_parent_age_days', 'new_buy_order_ids', 'new_buy_time', 'new_buy_age_days', 'age_gap_days', 'what_happened']));
+    console.log('(ages in days at the sell; new_buy_time: the oldest lot the new allocation uses; age_gap_days = legacy age - new age)');
     console.log('(amounts in the quote currency of each symbol, totals per quote currency; rounded to cents here; --json and --format csv have them exact)');
     return EXIT_OK;
   } finally {
