@@ -12,13 +12,13 @@
  *   totals: 4 sells, 2 won, 1 lost, 3 with a matched part (win rate 66.7 %), proceeds 3376.62,
  *   cost basis 3003.0 (numeric keeps the scale of its terms), PnL 373.62, fees 29.58 + 3 = 32.58, 2 unmatched sells, unmatched proceeds 26173.8
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
+import { chromium, findChromium } from '../helpers/chromium.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
@@ -73,7 +73,7 @@ describe('fifo report', () => {
       ['symbol', 'day', 'source', 'trigger'].map((by) => json(['--by', by])));
     const d = bySymbol;
     expect(d).toMatchObject({ version: 1, method: 'fifo', by: 'symbol', from: null, to: null, dirty_symbols: 0 });
-    expect(d.totals).toEqual([{ quote: 'USD', ...TOTALS }]);
+    expect(d.totals).toMatchObject([{ quote: 'USD', ...TOTALS }]);
     expect(d.rows.map((r: any) => [r.key, r.quote, r.realized_pnl_usd, r.unmatched_size])).toEqual([
       ['BTC-USD', 'USD', '0', '0.5'], ['ETH-USD', 'USD', '395.6', '1'], ['SOL-USD', 'USD', '-21.98', '0']]);
     expect(d.unmatched.map((u: any) => [u.sell_order_id, u.unmatched_size, u.unmatched_proceeds_usd, u.review_status]))
@@ -86,7 +86,7 @@ describe('fifo report', () => {
       ['grid, "v2"', 2, '334.46'], ['scalper', 1, '39.16'], [null, 1, '0']]);
     expect(byTrigger.rows.map((r: any) => [r.key, r.sells, r.winning_sells, r.realized_pnl_usd])).toEqual([
       ['stop_loss', 1, 0, '-61.14'], ['take_profit', 2, 2, '434.76'], [null, 1, 0, '0']]);
-    for (const r of [byDay, bySource, byTrigger]) expect(r.totals).toEqual([{ quote: 'USD', ...TOTALS }]);
+    for (const r of [byDay, bySource, byTrigger]) expect(r.totals).toEqual(d.totals);
 
     // SQL users read the same numbers from the views
     const cases: Array<[any, string, string]> = [
@@ -149,10 +149,21 @@ describe('fifo report', () => {
     expect(lines.at(-1)).toBe('');
     expect(csv).not.toMatch(/\r/);
     expect(lines[0]).toBe('row_type,source,quote,sells,winning_sells,losing_sells,matched_sells,win_rate_pct,proceeds_usd,cost_basis_usd,' +
-      'realized_pnl_usd,fees_usd,unmatched_sells,unmatched_proceeds_usd,first_sell_time,last_sell_time,unmatched_size');
-    expect(lines[1]).toBe('group,"grid, ""v2""",USD,2,1,1,2,50.0,2937.06,2602.6,334.46,6.74,1,1198.8,2025-09-03T10:00:00Z,2025-09-03T12:00:00Z,1');
-    expect(lines[3]).toBe('group,,USD,1,0,0,0,,0,0,0,25,1,24975,2025-09-04T00:00:00Z,2025-09-04T00:00:00Z,0.5');
-    expect(lines[4]).toBe('total,,USD,4,2,1,3,66.7,3376.62,3003.0,373.62,32.58,2,26173.8,2025-09-02T10:00:00Z,2025-09-04T00:00:00Z,');
+      'realized_pnl_usd,fees_usd,unmatched_sells,unmatched_proceeds_usd,first_sell_time,last_sell_time,unmatched_size,' +
+      'gross_profit,gross_loss,avg_win,avg_loss,profit_factor,expectancy,largest_win,largest_loss,' +
+      'days,mean_daily_pnl,stddev_daily_pnl,sharpe_ratio,max_drawdown,peak_day,trough_day,longest_drawdown_days,current_drawdown');
+    // the trading metrics by hand; the risk metrics (per quote) only on the total rows; ratios exact
+    const ratioCell = (line: string, fromEnd: number) => Number(line.split(',').at(-fromEnd));
+    expect(lines[1]).toMatch(/^group,"grid, ""v2""",USD,2,1,1,2,50\.0,2937\.06,2602\.6,334\.46,6\.74,1,1198\.8,2025-09-03T10:00:00Z,2025-09-03T12:00:00Z,1,/);
+    expect(lines[1]).toMatch(/,1,395\.6,-61\.14,395\.6,-61\.14,6\.47\d+,167\.23,395\.6,-61\.14,{9}$/);
+    expect(ratioCell(lines[1]!, 13)).toBeCloseTo(395.6 / 61.14, 12);
+    expect(lines[3]).toBe('group,,USD,1,0,0,0,,0,0,0,25,1,24975,2025-09-04T00:00:00Z,2025-09-04T00:00:00Z,0.5,0,0,,,,,,' + ','.repeat(9));
+    // daily PnL 39.16, 334.46, 0: mean 124.54, sample stddev sqrt(66866.3624 / 2)
+    expect(lines[4]).toMatch(/^total,,USD,4,2,1,3,66\.7,3376\.62,3003\.0,373\.62,32\.58,2,26173\.8,2025-09-02T10:00:00Z,2025-09-04T00:00:00Z,,/);
+    expect(lines[4]).toMatch(/,,434\.76,-61\.14,217\.38,-61\.14,7\.11\d+,124\.54,395\.6,-61\.14,3,124\.54,182\.84\d+,13\.01\d+,0,,,0,0\.00$/);
+    expect(ratioCell(lines[4]!, 13)).toBeCloseTo(434.76 / 61.14, 12);
+    expect(ratioCell(lines[4]!, 7)).toBeCloseTo(Math.sqrt(66866.3624 / 2), 9);
+    expect(ratioCell(lines[4]!, 6)).toBeCloseTo((124.54 / Math.sqrt(66866.3624 / 2)) * Math.sqrt(365), 9);
     expect(lines).toHaveLength(6);
     // stdout when no --out
     expect(s.stdout.split('\n')[0]).toMatch(/^row_type,day,quote,.*,cumulative_pnl_usd$/);
@@ -164,7 +175,8 @@ describe('fifo report', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(out);
     const html = readFileSync(out, 'utf8');
-    for (const id of ['chart-cumulative-pnl', 'chart-daily-pnl', 'chart-pnl-by-symbol', 'chart-win-rate', 'chart-daily-fees']) {
+    const charts = ['chart-equity', 'chart-daily-pnl', 'chart-pnl-by-symbol', 'chart-pnl-by-trigger', 'chart-pnl-by-source', 'chart-win-rate', 'chart-daily-fees'];
+    for (const id of charts) {
       expect(html).toContain(`<svg id="${id}-USD"`);
     }
     expect(html).toMatch(/<td id="total-pnl-USD" class="kpi" data-value="373\.62"/);
@@ -174,7 +186,7 @@ describe('fifo report', () => {
     expect(html).not.toContain('grid, "v2"');
     // nothing to fetch: no script, no external resource of any kind
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\bsrc=|\bhref=|url\(|@import/i);
-    expect(html.match(/https?:\/\/[^"\s]*/g) ?? []).toEqual(Array(5).fill('http://www.w3.org/2000/svg'));
+    expect(html.match(/https?:\/\/[^"\s]*/g) ?? []).toEqual(Array(charts.length).fill('http://www.w3.org/2000/svg'));
   });
 
   it('writes HTML to out/report-vN.html by default and prints the path', async () => {
@@ -191,7 +203,7 @@ describe('fifo report', () => {
       [['--from', '2025-13-01'], /--from .*"2025-13-01"/],
       [['--from', '2025-09-03', '--to', '2025-09-02'], /--to 2025-09-02 is before --from 2025-09-03/],
       [['--by', 'week'], /--by must be one of symbol, day, source, trigger, got "week"/],
-      [['--format', 'pdf'], /--format must be one of table, csv, json, html, got "pdf"/],
+      [['--format', 'pdf'], /--format must be one of table, csv, json, html, eml, got "pdf"/],
       [['--version', '9'], /--version 9: no such allocation version/],
       [['--out', dir], /--out ".*" is a directory/],
       [['extra'], /Unexpected argument 'extra'|unexpected/i],
@@ -205,25 +217,6 @@ describe('fifo report', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
-
-/** Debian's chromium (CI installs it with ensure_chromium in scripts/test.sh). */
-function findChromium(): string {
-  for (const c of [process.env.CHROMIUM, 'chromium', 'chromium-browser']) {
-    if (!c) continue;
-    const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
-    if (r.status === 0) return c;
-  }
-  throw new Error('headless Chromium not found: install it (Debian: `apt-get install -y chromium`; scripts/test.sh does this via ensure_chromium) or set CHROMIUM');
-}
-
-function chromium(bin: string, userDir: string, args: string[]): string {
-  const r = spawnSync(bin, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', `--user-data-dir=${userDir}`, ...args,
-  ], { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`chromium failed (${r.status ?? r.signal}): ${r.stderr}`);
-  return r.stdout;
-}
 
 describe('the HTML report in headless Chromium', () => {
   it('renders the charts and totals (screenshot and rendered DOM)', async () => {
@@ -243,8 +236,9 @@ describe('the HTML report in headless Chromium', () => {
     expect(dom).toMatch(/<td id="total-win-rate-USD"[^>]*>.*?66\.7 %/s);
     expect(dom).toMatch(/<td id="total-fees-USD"[^>]*>.*?32\.58/s);
     const svg = (id: string) => new RegExp(`<svg id="${id}-USD"[\\s\\S]*?</svg>`).exec(dom)?.[0] ?? '';
-    expect(svg('chart-cumulative-pnl')).toMatch(/<path class="line" d="M[\d.]+,[\d.]+ L[\d.]+,[\d.]+ L[\d.]+,[\d.]+"/);
-    expect(svg('chart-cumulative-pnl')).toContain('2025-09-04: 373.62');
+    // the equity curve from its zero start (09-01) through 09-02..09-04
+    expect(svg('chart-equity')).toMatch(/<path class="line" d="M[\d.]+,[\d.]+ L[\d.]+,[\d.]+ L[\d.]+,[\d.]+ L[\d.]+,[\d.]+"/);
+    expect(svg('chart-equity')).toContain('2025-09-04: 373.62');
     expect(svg('chart-daily-pnl').match(/<rect class="bar pos"/g)).toHaveLength(2); // 09-02, 09-03; 09-04 is 0
     expect(svg('chart-pnl-by-symbol').match(/<g class="row">/g)).toHaveLength(3);
     expect(svg('chart-pnl-by-symbol')).toMatch(/<rect class="bar neg"[^>]*><title>SOL-USD: -21\.98<\/title>/);

@@ -16,6 +16,7 @@ import {
 } from './flags.ts';
 import { usageOf } from './help.ts';
 import { IMPORT_FORMATS } from '../ledger-io/formats.ts';
+import { mailAddress, mailAddresses, mailSubject } from '../report/mail-address.ts';
 
 export interface Leaf {
   /** One line: the second column of `fifo --help` and the head of `fifo CMD --help`. */
@@ -41,7 +42,7 @@ function command<const C extends CommandSpec>(c: C): C {
 
 export const HOSTS = ['auto', 'plv8', 'client'] as const;
 export const REPORT_GROUPS = ['symbol', 'day', 'source', 'trigger'] as const;
-export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
+export const REPORT_FORMATS = ['table', 'csv', 'json', 'html', 'eml'] as const;
 export const REVIEW_STATUSES = ['pending', 'resolved', 'ignored', 'all'] as const;
 export const DEFAULT_MAX_LAG_MINUTES = 10;
 
@@ -201,7 +202,12 @@ export const COMMANDS = {
       format: oneOf(REPORT_FORMATS, 'html: one self-contained file with charts', { default: 'table', style: 'one of', usage: () => usageOf('report') }),
       out: option({ value: 'FILE', help: 'write here (html default: out/report-vN.html)', parse: outFile }),
       'unmatched-limit': intDefault('unmatched sells listed', '20'),
+      tz: str({ value: 'ZONE', help: 'the time zone of days (daily PnL, Sharpe, drawdown, date bounds)', default: 'UTC' }),
+      'mail-to': repeatable({ value: 'ADDR', help: 'eml: a recipient (To:); repeat or comma-separate', parse: mailAddresses }),
+      'mail-from': option({ value: 'ADDR', help: 'eml: the sender (From:)', parse: mailAddress, defaultText: 'fifo-ledger@<host name>' }),
+      subject: option({ value: 'TEXT', help: 'eml: the subject', parse: mailSubject, defaultText: 'FIFO daily report <date> (version N)' }),
     },
+    notes: ['eml: a complete MIME message (text and HTML alternatives) for `sendmail -t`; --mail-to is required'],
   }),
   review: command({
     summary: 'the manual review queue; resolving an unmatched sell can add an opening-balance buy',
@@ -233,6 +239,8 @@ export const COMMANDS = {
           'opening-balance': bool('add an opening-balance buy for the unmatched size (needs --price)'),
           price: option({ value: 'P', help: 'with --opening-balance: the cost per unit you vouch for', parse: decimal() }),
           time: time('with --opening-balance: when the lot was opened (default: just before the sell)'),
+          yes: bool('with --opening-balance: write it even though it re-matches other sells of the symbol'),
+          'dry-run': bool('with --opening-balance: say which sells and how much PnL it would move; write nothing'),
         },
       },
       ignore: { summary: 'close an item as ignored', args: reviewId, flags: { note } },

@@ -116,7 +116,7 @@ export async function run({ values }: ParsedCommand<'demo'>): Promise<number> {
     say(`compute: ${computeLine(second)}`);
 
     // 7. the report, health and review queue; the HTML report
-    const data = await buildReport(client, { version: 1, from: null, to: null, by: 'symbol', withSeries: true, unmatchedLimit: 25 });
+    const data = await buildReport(client, { version: 1, from: null, to: null, by: 'symbol', tz: 'UTC', withSeries: true, unmatchedLimit: 25 });
     say();
     say(renderText(data));
     say();

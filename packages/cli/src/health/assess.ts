@@ -14,6 +14,69 @@ export interface HealthWarning {
   count: number;
 }
 
+/**
+ * The FIFO health section of the daily report (what the users' own report showed): when the
+ * engine last allocated, how much in the last hour and day, the unmatched remainders, the last
+ * run. Read from v_allocation_health.
+ */
+export interface HealthSummary {
+  last_allocation_time: string | null;
+  allocations_last_hour: number;
+  allocations_last_day: number;
+  /** Allocation rows without a buy (unmatched remainders of sells), all time. */
+  unmatched_sells: number;
+  pending_reviews: number;
+  dirty_symbols: number;
+  stale_symbols: number;
+  last_run_id: number | null;
+  last_run_status: string | null;
+  last_run_mode: string | null;
+  last_run_finished_at: string | null;
+  last_success_at: string | null;
+}
+
+const isoOrNull = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
+const count = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+export function summarizeHealth(row: Record<string, unknown>): HealthSummary {
+  return {
+    last_allocation_time: isoOrNull(row.last_allocation_time),
+    allocations_last_hour: count(row.allocations_last_hour),
+    allocations_last_day: count(row.allocations_last_day),
+    unmatched_sells: count(row.unmatched_sells),
+    pending_reviews: count(row.pending_reviews),
+    dirty_symbols: count(row.dirty_symbols),
+    stale_symbols: count(row.stale_symbols),
+    last_run_id: row.last_run_id === null || row.last_run_id === undefined ? null : Number(row.last_run_id),
+    last_run_status: (row.last_run_status as string | null | undefined) ?? null,
+    last_run_mode: (row.last_run_mode as string | null | undefined) ?? null,
+    last_run_finished_at: isoOrNull(row.last_run_finished_at),
+    last_success_at: isoOrNull(row.last_success_at),
+  };
+}
+
+/** The summary as lines "label  value" (text report, `fifo health`, the mail's text part). */
+export function healthLines(h: HealthSummary): Array<[string, string]> {
+  const run = h.last_run_id === null ? 'none'
+    : `#${h.last_run_id} ${h.last_run_status ?? ''}${h.last_run_mode ? ` (${h.last_run_mode})` : ''}${h.last_run_finished_at ? ` at ${h.last_run_finished_at}` : ''}`;
+  return [
+    ['last allocation', h.last_allocation_time ?? 'never'],
+    ['allocations last hour', String(h.allocations_last_hour)],
+    ['allocations last day', String(h.allocations_last_day)],
+    ['unmatched sells', String(h.unmatched_sells)],
+    ['pending reviews', String(h.pending_reviews)],
+    ['dirty / stale symbols', `${h.dirty_symbols} / ${h.stale_symbols}`],
+    ['last run', run],
+    ['last success', h.last_success_at ?? 'never'],
+  ];
+}
+
+export function renderHealthSummary(h: HealthSummary): string {
+  const rows = healthLines(h);
+  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return rows.map(([k, v]) => `${k.padEnd(w)}${v}`).join('\n');
+}
+
 export interface HealthReport {
   version: number;
   healthy: boolean;
@@ -24,6 +87,8 @@ export interface HealthReport {
   /** null when skipped (--skip-invariants). */
   invariant_violations: number | null;
   health: Record<string, unknown>;
+  /** The FIFO health section (the same as the report's). */
+  summary: HealthSummary;
 }
 
 const list = (symbols: string[], total: number) =>
@@ -80,11 +145,11 @@ export async function assessHealth(client: pg.Client, version: number, maxLagMin
     warn('invariant_violations', violations, `${violations} invariant violation(s) in v_allocation_discrepancies; run \`fifo validate --version ${version}\``);
   }
   if (violations === null) notes.push('invariants not checked (--skip-invariants)');
-  return { version, healthy: warnings.length === 0, max_lag_minutes: maxLagMinutes, warnings, notes, invariant_violations: violations, health: row };
+  return { version, healthy: warnings.length === 0, max_lag_minutes: maxLagMinutes, warnings, notes, invariant_violations: violations, health: row, summary: summarizeHealth(row) };
 }
 
 export function renderHealth(h: HealthReport): string {
-  const out = [record(h.health), ''];
+  const out = ['FIFO health', renderHealthSummary(h.summary), '', record(h.health), ''];
   if (h.invariant_violations !== null) out.push(`invariant violations  ${h.invariant_violations}`, '');
   for (const n of h.notes) out.push(`note: ${n}`);
   if (h.healthy) {

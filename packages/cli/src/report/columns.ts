@@ -4,12 +4,13 @@
  * grouping a column belongs to. Text, HTML and CSV take their columns from here in this order,
  * so a new figure is one entry (plus its SQL in queries/pnl.ts).
  */
-import type { BreakdownRow, GroupBy } from './query.ts';
+import type { BreakdownRow, GroupBy, MetricRow, QuoteTotals } from './query.ts';
 
-export type Shown = 'text' | 'count' | 'pct' | 'money' | 'size';
+export type Shown = 'text' | 'count' | 'pct' | 'money' | 'size' | 'ratio';
 
 export interface FigureColumn {
-  key: keyof BreakdownRow & string;
+  /** A figure of the group rows and totals, or (risk metrics) of the per-quote totals only. */
+  key: keyof (BreakdownRow & QuoteTotals) & string;
   /** Label in the terminal table; absent: not shown there. */
   text?: string;
   /** Label in the HTML table; absent: not shown there. */
@@ -48,7 +49,54 @@ export const FIGURE_COLUMNS: readonly FigureColumn[] = [
   { key: 'first_sell_time', csv: true, shown: 'text', total: true },
   { key: 'last_sell_time', csv: true, shown: 'text', total: true },
   { key: 'unmatched_size', text: 'unmatched size', csv: true, shown: 'size', textOnly: 'symbol', total: false },
+  // migration 016's trading metrics of each group and total
+  { key: 'gross_profit', csv: true, shown: 'money', total: true },
+  { key: 'gross_loss', csv: true, shown: 'money', total: true },
+  { key: 'avg_win', csv: true, shown: 'money', total: true },
+  { key: 'avg_loss', csv: true, shown: 'money', total: true },
+  { key: 'profit_factor', csv: true, shown: 'ratio', total: true },
+  { key: 'expectancy', csv: true, shown: 'money', total: true },
+  { key: 'largest_win', csv: true, shown: 'money', total: true },
+  { key: 'largest_loss', csv: true, shown: 'money', total: true },
+  // its risk metrics: per quote currency, on the total rows only (the group cells are empty)
+  { key: 'days', csv: true, shown: 'count', total: true },
+  { key: 'mean_daily_pnl', csv: true, shown: 'money', total: true },
+  { key: 'stddev_daily_pnl', csv: true, shown: 'money', total: true },
+  { key: 'sharpe_ratio', csv: true, shown: 'ratio', total: true },
+  { key: 'max_drawdown', csv: true, shown: 'money', total: true },
+  { key: 'peak_day', csv: true, shown: 'text', total: true },
+  { key: 'trough_day', csv: true, shown: 'text', total: true },
+  { key: 'longest_drawdown_days', csv: true, shown: 'count', total: true },
+  { key: 'current_drawdown', csv: true, shown: 'money', total: true },
 ];
+
+/** The trading-metrics tables (by symbol, source, trigger) of the terminal and HTML reports. */
+export interface MetricColumn {
+  key: keyof MetricRow & string;
+  label: string;
+  shown: Shown;
+}
+
+export const METRIC_COLUMNS: readonly MetricColumn[] = [
+  { key: 'quote', label: 'quote', shown: 'text' },
+  { key: 'sells', label: 'sells', shown: 'count' },
+  { key: 'win_rate_pct', label: 'win %', shown: 'pct' },
+  { key: 'realized_pnl', label: 'realized PnL', shown: 'money' },
+  { key: 'avg_win', label: 'avg win', shown: 'money' },
+  { key: 'avg_loss', label: 'avg loss', shown: 'money' },
+  { key: 'profit_factor', label: 'profit factor', shown: 'ratio' },
+  { key: 'expectancy', label: 'expectancy', shown: 'money' },
+  { key: 'largest_win', label: 'largest win', shown: 'money' },
+  { key: 'largest_loss', label: 'largest loss', shown: 'money' },
+];
+
+/** Ratios (profit factor, Sharpe) are shown to this many decimals; the CSV and JSON carry them exact. */
+export const RATIO_PLACES = 2;
+
+/** A column's value in a group row or a total (a risk figure is absent from group rows). */
+export function valueOf(r: BreakdownRow | QuoteTotals, c: FigureColumn): unknown {
+  return (r as unknown as Record<string, unknown>)[c.key];
+}
 
 /** The columns of one renderer for a --by. */
 export function columnsFor(renderer: 'text' | 'html' | 'csv', by: GroupBy): FigureColumn[] {

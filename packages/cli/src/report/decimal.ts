@@ -24,3 +24,25 @@ export function signOf(s: string | null | undefined): -1 | 0 | 1 {
   if (/^-?0*(\.0*)?$/.test(t)) return 0;
   return t.startsWith('-') ? -1 : 1;
 }
+
+/** A ratio for people (profit factor, Sharpe): RATIO_PLACES decimals; null → `none`. */
+export function ratio(s: string | null | undefined, none = 'n/a'): string {
+  return s === null || s === undefined ? none : roundDecimal(s, 2);
+}
+
+/** Why a Sharpe ratio is undefined, or its convention when it is not. */
+export function sharpeNote(days: number | undefined, sharpe: string | null | undefined): string {
+  if (sharpe !== null && sharpe !== undefined) return `mean / sample stddev of daily realized PnL × √365, ${days} day(s)`;
+  return (days ?? 0) < 2 ? `undefined: ${days ?? 0} day(s) of data, 2 needed` : 'undefined: the daily PnL does not vary';
+}
+
+/** Profit factor for people: undefined (never infinity) without a losing sell. */
+export function profitFactor(s: string | null | undefined, losingSells: number): string {
+  return s === null || s === undefined ? (losingSells === 0 ? 'n/a (no losing sells)' : 'n/a') : roundDecimal(s, 2);
+}
+
+/** "30.00 (peak 2025-03-01, trough 2025-03-04)" or "0.00 (never below a previous peak)". */
+export function drawdownText(dd: string | undefined, peak: string | null | undefined, trough: string | null | undefined): string {
+  if (dd === undefined) return '';
+  return peak ? `${money(dd)} (peak ${peak}, trough ${trough})` : `${money(dd)} (never below a previous peak)`;
+}

@@ -124,28 +124,49 @@ function dayAxis(fr: Frame, days: readonly string[]): { x: (day: string) => numb
   return { x, slot, svg };
 }
 
-/** Cumulative realized PnL per UTC day: a line over a shaded area down to zero. */
-export function cumulativeChart(points: readonly DayPoint[], id = 'chart-cumulative-pnl'): string {
-  const label = 'Cumulative realized PnL by day';
-  const fr: Frame = { width: 920, height: 280, left: 64, right: 24, top: 16, bottom: 30 };
-  if (points.length === 0) return emptyChart(id, label, fr.width, fr.height);
-  const values = points.map((p) => Number(p.value));
-  const { y, svg: grid } = valueAxis(fr, niceTicks(Math.min(...values), Math.max(...values)));
-  const { x, svg: xAxis } = dayAxis(fr, points.map((p) => p.day));
-  const xy = points.map((p, i) => [x(p.day), y(values[i]!)] as const);
-  const line = xy.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${f(px)},${f(py)}`).join(' ');
-  const zero = f(y(0));
-  const area = `M${f(xy[0]![0])},${zero} ${xy.map(([px, py]) => `L${f(px)},${f(py)}`).join(' ')} L${f(xy[xy.length - 1]![0])},${zero} Z`;
-  const lastP = points[points.length - 1]!;
-  const color = signOf(lastP.value) < 0 ? COLORS.neg : COLORS.line;
-  const dots = points.length <= 62
-    ? xy.map(([px, py], i) => `<circle class="point" cx="${f(px)}" cy="${f(py)}" r="2.5" fill="${color}"><title>${points[i]!.day}: ${esc(money(points[i]!.value))}</title></circle>`).join('')
+export interface EquityDay {
+  day: string; // YYYY-MM-DD
+  cumulative: string; // exact decimal, at the day's close
+  peak: string; // the highest close so far (the start, 0, included)
+}
+
+/**
+ * The equity curve: cumulative realized PnL at each day's close (from a zero start the day
+ * before the first), the running peak dashed, the drawdown (peak above the curve) shaded, and
+ * the maximum drawdown's peak and trough marked.
+ */
+export function equityChart(points: readonly EquityDay[], opts: { id: string; label: string; peakDay?: string | null; troughDay?: string | null }): string {
+  const fr: Frame = { width: 920, height: 280, left: 64, right: 24, top: 22, bottom: 30 };
+  if (points.length === 0) return emptyChart(opts.id, opts.label, fr.width, fr.height);
+  const start = new Date(dayMs(points[0]!.day) - DAY_MS).toISOString().slice(0, 10);
+  const all: EquityDay[] = [{ day: start, cumulative: '0', peak: '0' }, ...points];
+  const cum = all.map((p) => Number(p.cumulative));
+  const peak = all.map((p) => Number(p.peak));
+  const { y, svg: grid } = valueAxis(fr, niceTicks(Math.min(...cum), Math.max(...peak)));
+  const { x, svg: xAxis } = dayAxis(fr, all.map((p) => p.day));
+  const px = all.map((p) => f(x(p.day)));
+  const line = all.map((_, i) => `${i === 0 ? 'M' : 'L'}${px[i]},${f(y(cum[i]!))}`).join(' ');
+  const peakLine = all.map((_, i) => `${i === 0 ? 'M' : 'L'}${px[i]},${f(y(peak[i]!))}`).join(' ');
+  const dd = `${all.map((_, i) => `${i === 0 ? 'M' : 'L'}${px[i]},${f(y(peak[i]!))}`).join(' ')} ` +
+    `${all.map((_, i) => all.length - 1 - i).map((i) => `L${px[i]},${f(y(cum[i]!))}`).join(' ')} Z`;
+  const lastP = all[all.length - 1]!;
+  const color = signOf(lastP.cumulative) < 0 ? COLORS.neg : COLORS.line;
+  const mark = (day: string | null | undefined, cls: string, label: string) => {
+    const i = day ? all.findIndex((p) => p.day === day) : -1;
+    if (i < 0) return '';
+    return `<circle class="${cls}" cx="${px[i]}" cy="${f(y(cum[i]!))}" r="4.5" fill="#ffffff" stroke="${COLORS.neg}" stroke-width="2">` +
+      `<title>${label} ${esc(day!)}: ${esc(money(all[i]!.cumulative))}</title></circle>`;
+  };
+  const dots = all.length <= 62
+    ? all.map((p, i) => `<circle class="point" cx="${px[i]}" cy="${f(y(cum[i]!))}" r="2.5" fill="${color}"><title>${p.day}: ${esc(money(p.cumulative))}</title></circle>`).join('')
     : '';
-  return `${svgOpen(id, label, fr.width, fr.height)}${grid}${xAxis}` +
-    `<path class="area" d="${area}" fill="${signOf(lastP.value) < 0 ? COLORS.negFill : COLORS.area}" stroke="none"/>` +
+  return `${svgOpen(opts.id, opts.label, fr.width, fr.height)}${grid}${xAxis}` +
+    `<path class="drawdown" d="${dd}" fill="${COLORS.negFill}" stroke="none" fill-rule="nonzero"/>` +
+    `<path class="peak" d="${peakLine}" fill="none" stroke="${COLORS.axis}" stroke-width="1" stroke-dasharray="4 3"/>` +
     `<path class="line" d="${line}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"/>${dots}` +
-    `<text class="end-label" x="${fr.width - fr.right}" y="${fr.top + 4}" text-anchor="end" font-weight="600" fill="${color}">` +
-    `${esc(lastP.day)}: ${esc(money(lastP.value))}</text></svg>`;
+    mark(opts.peakDay, 'dd-peak', 'peak') + mark(opts.troughDay, 'dd-trough', 'trough') +
+    `<text class="end-label" x="${fr.width - fr.right}" y="${fr.top - 6}" text-anchor="end" font-weight="600" fill="${color}">` +
+    `${esc(lastP.day)}: ${esc(money(lastP.cumulative))}</text></svg>`;
 }
 
 /** One bar per UTC day, green above zero and red below (or a single color). */
@@ -176,8 +197,7 @@ export interface NamedValue {
 }
 
 /** Horizontal bars per name around a zero axis, sorted by value, largest gains first. */
-export function symbolBarChart(items: readonly NamedValue[], id = 'chart-pnl-by-symbol', max = 40): string {
-  const label = 'Realized PnL by symbol';
+export function symbolBarChart(items: readonly NamedValue[], id = 'chart-pnl-by-symbol', max = 40, label = 'Realized PnL by symbol'): string {
   const sorted = [...items].sort((a, b) => Number(b.value) - Number(a.value) || (a.name < b.name ? -1 : 1));
   let shown: Array<NamedValue | null> = sorted;
   if (sorted.length > max) shown = [...sorted.slice(0, max / 2), null, ...sorted.slice(-max / 2)];
@@ -197,7 +217,7 @@ export function symbolBarChart(items: readonly NamedValue[], id = 'chart-pnl-by-
   const rows = shown.map((it, i) => {
     const cy = fr.top + i * rowH + rowH / 2;
     if (it === null) {
-      return `<text x="${fr.left}" y="${f(cy + 4)}" fill="${COLORS.muted}" font-style="italic">… ${sorted.length - max} more symbols (see the table) …</text>`;
+      return `<text x="${fr.left}" y="${f(cy + 4)}" fill="${COLORS.muted}" font-style="italic">… ${sorted.length - max} more (see the table) …</text>`;
     }
     const v = Number(it.value);
     const neg = signOf(it.value) < 0;
