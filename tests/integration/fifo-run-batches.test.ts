@@ -18,13 +18,16 @@ describe('fifo_run batches', () => {
       BEGIN
         INSERT INTO compute_calls (symbols, mode) VALUES (fifo_compute.symbols, fifo_compute.mode);
         SELECT coalesce(jsonb_agg(jsonb_build_object('symbol', s, 'status', CASE WHEN s = 'BAD-USD' THEN 'failed' ELSE 'ok' END,
-                 'trades', (SELECT count(*) FROM trade_records r WHERE r.symbol = s), 'allocations', 2, 'unmatched', 1,
+                 'trades', (SELECT count(*) FROM trade_records r WHERE r.symbol = s),
+                 -- as fifo_compute: a failed symbol wrote nothing
+                 'allocations', CASE WHEN s = 'BAD-USD' THEN 0 ELSE 2 END, 'unmatched', CASE WHEN s = 'BAD-USD' THEN 0 ELSE 1 END,
                  'error', CASE WHEN s = 'BAD-USD' THEN 'bad trade' END) ORDER BY s), '[]')
           INTO outcomes FROM unnest(fifo_compute.symbols) s;
         RETURN jsonb_build_object('allocationVersion', allocation_version, 'mode', fifo_compute.mode, 'method', 'fifo',
           'symbols', outcomes,
           'tradesProcessed', (SELECT coalesce(sum((o ->> 'trades')::int), 0) FROM jsonb_array_elements(outcomes) o WHERE o ->> 'status' = 'ok'),
-          'allocationsWritten', 2 * jsonb_array_length(outcomes), 'unmatchedCount', jsonb_array_length(outcomes),
+          'allocationsWritten', (SELECT coalesce(sum((o ->> 'allocations')::int), 0) FROM jsonb_array_elements(outcomes) o),
+          'unmatchedCount', (SELECT coalesce(sum((o ->> 'unmatched')::int), 0) FROM jsonb_array_elements(outcomes) o),
           'symbolsFailed', (SELECT count(*) FROM jsonb_array_elements(outcomes) o WHERE o ->> 'status' = 'failed'),
           'timings', jsonb_build_object('readMs', 1, 'allocateMs', 2, 'writeMs', 3));
       END $$`);
@@ -58,13 +61,13 @@ describe('fifo_run batches', () => {
       { symbols: ['DDD-USD', 'EEE-USD'], mode: 'incremental' },
     ]);
     expect(r!.r).toMatchObject({
-      allocationVersion: 1, mode: 'incremental', method: 'fifo', tradesProcessed: 56001, allocationsWritten: 12,
-      unmatchedCount: 6, symbolsFailed: 1, timings: { readMs: 3, allocateMs: 6, writeMs: 9 },
+      allocationVersion: 1, mode: 'incremental', method: 'fifo', tradesProcessed: 56001, allocationsWritten: 10,
+      unmatchedCount: 5, symbolsFailed: 1, timings: { readMs: 3, allocateMs: 6, writeMs: 9 },
     });
     expect((r!.r.symbols as Array<{ symbol: string }>).map((s) => s.symbol)).toEqual(['AAA-USD', 'BAD-USD', 'BBB-USD', 'CCC-USD', 'DDD-USD', 'EEE-USD']);
     expect(await t.query(`SELECT status, trades_processed::int, allocations_written::int, symbols_computed, symbols_failed, error
                             FROM fifo_computation_log WHERE computation_id = $1`, [r!.r.computationId]))
-      .toEqual([{ status: 'failed', trades_processed: 56001, allocations_written: 12, symbols_computed: 5, symbols_failed: 1, error: 'BAD-USD: bad trade' }]);
+      .toEqual([{ status: 'failed', trades_processed: 56001, allocations_written: 10, symbols_computed: 5, symbols_failed: 1, error: 'BAD-USD: bad trade' }]);
   });
 
   it('refuses a bad mode before anything else, PLV8 or not', async () => {

@@ -87,16 +87,6 @@ async function selectSymbols(client: pg.Client, req: ComputeRequest): Promise<Ar
     .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
 }
 
-/** Runs left `running` by a runner whose session is gone (killed, crashed) are abandoned. */
-export async function markAbandonedRuns(client: pg.Client): Promise<number> {
-  const { rowCount } = await client.query(
-    `UPDATE fifo_computation_log l SET status = 'abandoned', finished_at = clock_timestamp(),
-            error = 'runner session ended before the run finished'
-      WHERE status = 'running'
-        AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = (l.runner ->> 'backend_pid')::int)`);
-  return rowCount ?? 0;
-}
-
 /** The swap in one short transaction (fifo_rebuild_swap has its own lock_timeout). */
 async function swap(client: pg.Client, version: number, computationId: string): Promise<void> {
   await client.query('BEGIN');
@@ -148,14 +138,10 @@ export async function runCompute(
       durationMs: Date.now() - started, failures: [],
     };
   }
-  // what dead runs left behind (their log rows, their stages), only when a run will be logged
-  await markAbandonedRuns(client);
-  await client.query('SELECT fifo_rebuild_cleanup()');
+  // logged (and what dead runs left behind cleaned) only when a run will be logged (migration 019)
   const { rows: logRows } = await client.query<{ computation_id: string }>(
-    `INSERT INTO fifo_computation_log (allocation_version, mode, symbols, host, runner)
-     VALUES ($1, $6, $2, $3, jsonb_build_object('pid', $4::int, 'hostname', $5::text, 'backend_pid', pg_backend_pid()))
-     RETURNING computation_id`,
-    [req.version, req.symbols, session.kind, process.pid, hostname(), mode]);
+    `SELECT fifo_run_log_start($1, $2, $3, $4, jsonb_build_object('pid', $5::int, 'hostname', $6::text))::text AS computation_id`,
+    [req.version, mode, req.symbols, session.kind, process.pid, hostname()]);
   const computationId = logRows[0]!.computation_id;
 
   const outcomes: SymbolOutcome[] = [];
@@ -202,34 +188,25 @@ export async function runCompute(
     if (rebuild) await endRebuild(client, req.version, computationId, staged);
   }
 
-  const ok = outcomes.filter((o) => o.status === 'ok');
-  const failures = outcomes.filter((o) => o.status === 'failed');
-  const sum = (f: (o: SymbolOutcome) => number) => ok.reduce((n, o) => n + f(o), 0);
-  const status = fatal || failures.length > 0 ? 'failed' : 'success';
-  const error = fatal
-    ? fatal.message
-    : failures.length > 0
-      ? failures.slice(0, 20).map((f) => `${f.symbol}: ${f.error}`).join('\n') + (failures.length > 20 ? `\n... and ${failures.length - 20} more` : '')
-      : null;
-  await client.query(
-    `UPDATE fifo_computation_log SET status = $2, finished_at = clock_timestamp(), trades_processed = $3,
-            allocations_written = $4, unmatched_count = $5, symbols_computed = $6, symbols_failed = $7, error = $8
-      WHERE computation_id = $1`,
-    [computationId, status, sum((o) => o.trades), sum((o) => o.allocations), sum((o) => o.unmatched), ok.length, failures.length, error]);
+  const { rows: [logged] } = await client.query<{
+    status: 'success' | 'failed'; trades_processed: string; allocations_written: string; unmatched_count: string;
+    symbols_computed: number; symbols_failed: number;
+  }>('SELECT * FROM fifo_run_log_finish($1, $2::jsonb, $3)', [computationId, JSON.stringify(outcomes), fatal?.message ?? null]);
+  if (!logged) throw new Error(`run ${computationId} is missing from fifo_computation_log`);
   if (fatal) throw fatal;
   return {
     computationId,
     allocationVersion: req.version,
     host: session.kind,
     mode,
-    status,
+    status: logged.status,
     symbolsConsidered: outcomes.length,
-    symbolsComputed: ok.length,
-    symbolsFailed: failures.length,
-    tradesProcessed: sum((o) => o.trades),
-    allocationsWritten: sum((o) => o.allocations),
-    unmatchedCount: sum((o) => o.unmatched),
+    symbolsComputed: logged.symbols_computed,
+    symbolsFailed: logged.symbols_failed,
+    tradesProcessed: Number(logged.trades_processed),
+    allocationsWritten: Number(logged.allocations_written),
+    unmatchedCount: Number(logged.unmatched_count),
     durationMs: Date.now() - started,
-    failures,
+    failures: outcomes.filter((o) => o.status === 'failed'),
   };
 }
