@@ -106,7 +106,7 @@ export function renderEml(data: ReportData, h: MailHeaders, html = renderHtml(da
     `Content-Type: multipart/alternative; boundary="${boundary}"`,
     'X-Mailer: fifo-ledger report',
   ];
-  const text = `${renderText(data)}\n`;
+  const text = renderText(data);
   return [
     ...headers,
     '',
