@@ -284,3 +284,25 @@ describe('who may write market prices', () => {
     expect(asReader.stderr).toMatch(/permission denied/);
   });
 });
+
+describe('sample prices for a demo ledger', () => {
+  let t: TestSchema;
+  beforeAll(async () => {
+    t = await createTestSchema();
+  });
+  afterAll(() => t.drop());
+
+  it('prices each symbol at its last trade, once', async () => {
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES
+      ('b1', 'SOL-USD', 'buy', 2, 100, '2025-01-01Z'), ('s1', 'SOL-USD', 'sell', 1, 120.5, '2025-01-02Z'),
+      ('b2', 'SOL-USD', 'buy', 1, 119, '2025-01-02Z'), ('e1', 'ETH-BTC', 'buy', 1, 0.05, '2025-01-03Z')`);
+    const { insertSamplePrices } = await import('../../packages/cli/src/queries/prices.ts');
+    // at equal times the sell comes after the buy (processing order): SOL-USD is priced at 120.5
+    expect(await insertSamplePrices(t.client)).toBe(2);
+    expect(await insertSamplePrices(t.client)).toBe(0);
+    expect(await t.query(`SELECT symbol, price::text, source FROM market_prices ORDER BY symbol`)).toEqual([
+      { symbol: 'ETH-BTC', price: '0.05', source: 'demo-sample' },
+      { symbol: 'SOL-USD', price: '120.5', source: 'demo-sample' },
+    ]);
+  });
+});

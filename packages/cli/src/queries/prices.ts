@@ -58,3 +58,18 @@ export async function upsertPrices(client: pg.Client, prices: readonly MarketPri
   }
   return out;
 }
+
+/**
+ * Sample prices for a demo ledger: each symbol's last trade price at that trade's time (the
+ * last one in processing order), under `source`; a price already there is kept. Returns how
+ * many were added.
+ */
+export async function insertSamplePrices(client: pg.Client, source = 'demo-sample'): Promise<number> {
+  const { rowCount } = await client.query(
+    `INSERT INTO market_prices (symbol, price_time, price, source)
+     SELECT DISTINCT ON (symbol) symbol, fifo_utc(order_time), price::numeric, $1
+       FROM trade_records
+      ORDER BY symbol, fifo_utc(order_time) DESC, fifo_side_rank(side) DESC, order_id COLLATE "C" DESC
+     ON CONFLICT (symbol, price_time, source) DO NOTHING`, [source]);
+  return rowCount ?? 0;
+}
