@@ -129,3 +129,71 @@ describe('fifo review', () => {
     expect(all.stdout).toMatch(/ignored\s+unmatched_sell\s+ETH-USD/);
   });
 });
+
+describe('fifo review resolve --opening-balance: what it moves, said before it is written (issue 15)', () => {
+  let t: TestSchema;
+  let env: Record<string, string>;
+  let id = '';
+  const state = () => t.query(`SELECT (SELECT count(*)::int FROM trade_records) AS facts, (SELECT count(*)::int FROM trade_records_audit) AS audit,
+                                      (SELECT string_agg(status, ',' ORDER BY review_id) FROM manual_review_queue) AS statuses,
+                                      (SELECT count(*)::int FROM fifo_dirty_symbols) AS dirty,
+                                      (SELECT md5(string_agg(sell_order_id || coalesce(buy_order_id, '-') || allocated_size, ',' ORDER BY sell_order_id, allocation_seq))
+                                         FROM fifo_allocations) AS allocations`);
+  beforeAll(async () => {
+    t = await createTestSchema();
+    env = { DATABASE_URL: t.url };
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time) VALUES
+      ('b1', 'SOL-USD', 'buy',  1, 100, 0, '2025-02-01Z'),
+      ('s1', 'SOL-USD', 'sell', 1, 110, 0, '2025-02-02Z'),
+      ('b2', 'SOL-USD', 'buy',  1, 120, 0, '2025-02-03Z'),
+      ('s2', 'SOL-USD', 'sell', 1, 130, 0, '2025-02-04Z'),
+      ('s3', 'SOL-USD', 'sell', 2, 140, 0, '2025-02-05Z')`);
+    expect((await runFifo(['compute'], env)).code).toBe(0);
+    [{ review_id: id }] = await t.query<{ review_id: string }>(`SELECT review_id::text FROM manual_review_queue WHERE item_key = 's3'`) as [{ review_id: string }];
+  });
+  afterAll(() => t.drop());
+
+  // dated before s1 and s2, the lot is what FIFO sells first: s1 and s2 are re-matched to it
+  const resolve = (...more: string[]) =>
+    runFifo(['review', 'resolve', id, '--note', 'deposit', '--opening-balance', '--price', '90', '--time', '2025-01-15', ...more], env);
+  const moved = (verb: 'would move' | 'moved', be: 'would be' | 'were') => new RegExp(
+    `2 other sell\\(s\\) of SOL-USD ${be} re-matched, their PnL ${verb} by \\+40(\\.0+)? USD; sell s3's PnL ${verb} by \\+60(\\.0+)? USD; SOL-USD in total by \\+100(\\.0+)? USD`);
+
+  it('without --yes: says how many other sells and how much PnL it would move, exits 2, writes nothing', async () => {
+    const before = await state();
+    const r = await resolve();
+    expect(r.code, r.stderr).toBe(2);
+    // before: "sell s3 is fully matched" and nothing about s1 and s2
+    expect(r.stderr).toMatch(moved('would move', 'would be'));
+    expect(r.stderr).toMatch(/pass --yes to write it \(--dry-run shows this without writing\); nothing written/);
+    expect(await state()).toEqual(before);
+  });
+
+  it('--dry-run shows the same and writes nothing', async () => {
+    const before = await state();
+    const r = await resolve('--dry-run');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/opening balance opening-s3: buy 2 SOL-USD @ 90: /);
+    expect(r.stdout).toMatch(moved('would move', 'would be'));
+    expect(r.stdout).toMatch(new RegExp(`dry run: nothing written, review ${id} stays pending`));
+    const json = JSON.parse((await resolve('--dry-run', '--json')).stdout);
+    expect(json.preview).toMatchObject({ quote: 'USD', other_sells: 2 });
+    expect(await state()).toEqual(before);
+  });
+
+  it('--yes writes it and prints the change after the recompute', async () => {
+    const r = await resolve('--yes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/sell s3 is fully matched/);
+    expect(r.stdout).toMatch(new RegExp(`\\nchange: ${moved('moved', 'were').source}`));
+    // s1 and s2 now sell the opening lot at 90; s3 sells b1 and b2
+    expect(await t.query(`SELECT sell_order_id, realized_pnl_usd::numeric::text AS pnl FROM v_trade_pnl ORDER BY sell_order_id`)).toEqual([
+      { sell_order_id: 's1', pnl: '20' }, { sell_order_id: 's2', pnl: '40' }, { sell_order_id: 's3', pnl: '60' },
+    ]);
+  });
+
+  it('--yes and --dry-run go with --opening-balance', async () => {
+    const err = await reviewCommand(['resolve', id, '--note', 'x', '--dry-run']).then(() => null, (e: unknown) => e);
+    expect((err as CliError).message).toMatch(/--dry-run goes with --opening-balance/);
+  });
+});

@@ -6,7 +6,9 @@ import { CliError, EXIT_OK } from '../errors.ts';
 import { record, table } from '../format.ts';
 import { DomainError } from '../domain-error.ts';
 import { listItems, sellContext, unmatchedSize } from '../queries/reviews.ts';
-import { closeItem, getItem, summary } from '../review/queue.ts';
+import { closeItem, getItem, pendingItem, planOpeningBalance, summary } from '../review/queue.ts';
+import { appliedChange, currentMatches, describeChange, previewOpening } from '../review/opening-impact.ts';
+import type { MatchChange, SellMatch } from '../queries/reviews.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 
@@ -86,9 +88,9 @@ export async function run(parsed: ParsedCommand<'review'>): Promise<number> {
     case 'ignore': {
       const { id } = args;
       const text = values.note;
-      const v = sub === 'resolve' ? values : { 'opening-balance': false, price: undefined, time: undefined };
-      if (!v['opening-balance'] && (v.price !== undefined || v.time !== undefined)) {
-        throw new CliError(`--${v.price !== undefined ? 'price' : 'time'} goes with --opening-balance`);
+      const v = sub === 'resolve' ? values : { 'opening-balance': false, price: undefined, time: undefined, yes: false, 'dry-run': false };
+      if (!v['opening-balance'] && (v.price !== undefined || v.time !== undefined || v.yes || v['dry-run'])) {
+        throw new CliError(`--${v.price !== undefined ? 'price' : v.time !== undefined ? 'time' : v.yes ? 'yes' : 'dry-run'} goes with --opening-balance`);
       }
       let opening = null;
       if (v['opening-balance']) {
@@ -98,6 +100,28 @@ export async function run(parsed: ParsedCommand<'review'>): Promise<number> {
       const url = databaseUrl();
       const client = await connect(url);
       try {
+        // an opening balance can re-match other sells of the symbol: say how many and by how
+        // much before writing it (found by doing it in a rolled-back transaction)
+        let preview: MatchChange | null = null;
+        let before: SellMatch[] = [];
+        if (opening) {
+          const pending = await pendingItem(client, id).catch((e: unknown) => { throw reviewError(e); });
+          const plan = await planOpeningBalance(client, pending, opening).catch((e: unknown) => { throw reviewError(e); });
+          preview = await previewOpening(client, url, pending, plan);
+          const words = describeChange(preview, pending.symbol, pending.item_key, true);
+          if (v['dry-run']) {
+            console.log(values.json
+              ? JSON.stringify({ item: pending, dryRun: true, opening: { order_id: plan.orderId, size: plan.size, price: plan.price }, preview })
+              : `opening balance ${plan.orderId}: buy ${plan.size} ${pending.symbol} @ ${plan.price}: ${words}\ndry run: nothing written, review ${pending.review_id} stays pending`);
+            return EXIT_OK;
+          }
+          if (preview.other_sells > 0 && !v.yes) {
+            throw new CliError(`review ${pending.review_id}: the opening balance ${plan.orderId} (buy ${plan.size} ${pending.symbol} @ ${plan.price}) ${words}; ` +
+              `pass --yes to write it (--dry-run shows this without writing); nothing written`);
+          }
+          if (!values.json) console.log(`opening balance ${plan.orderId}: ${words}`);
+          before = await currentMatches(client, pending);
+        }
         await client.query('BEGIN');
         let result;
         try {
@@ -108,25 +132,27 @@ export async function run(parsed: ParsedCommand<'review'>): Promise<number> {
           throw reviewError(e);
         }
         const { item, opening: fact } = result;
-        let recomputed: { status: string; unmatchedLeft: string | null } | null = null;
+        let recomputed: { status: string; unmatchedLeft: string | null; change: MatchChange | null } | null = null;
         if (fact) {
           // the new fact marked the symbol dirty: recompute it now so the sell is matched
           const session = await openProcedureSession(client, url, 'auto');
           try {
             const r = await runCompute(client, session, { version: item.allocation_version, symbols: [item.symbol], force: false });
-            recomputed = { status: r.status, unmatchedLeft: await unmatchedSize(client, item) };
+            const ok = r.status === 'success';
+            recomputed = { status: r.status, unmatchedLeft: await unmatchedSize(client, item), change: ok ? await appliedChange(client, item, before) : null };
           } finally {
             await session.close();
           }
         }
         if (values.json) {
-          console.log(JSON.stringify({ item, opening: fact, recomputed }));
+          console.log(JSON.stringify({ item, opening: fact, preview, recomputed }));
         } else {
           console.log(`review ${item.review_id} ${item.status} by ${item.resolved_by}: ${item.resolution_note}`);
           if (fact) {
             console.log(`opening balance: buy ${fact.size} ${item.symbol} @ ${fact.price} at ${fact.order_time.toISOString()} as ${fact.order_id} (source manual-adjustment, audited)`);
             console.log(recomputed?.status === 'success'
-              ? `recomputed ${item.symbol} in version ${item.allocation_version}: sell ${item.item_key} ${recomputed.unmatchedLeft ? `still has ${recomputed.unmatchedLeft} unmatched` : 'is fully matched'}`
+              ? `recomputed ${item.symbol} in version ${item.allocation_version}: sell ${item.item_key} ${recomputed.unmatchedLeft ? `still has ${recomputed.unmatchedLeft} unmatched` : 'is fully matched'}` +
+                (recomputed.change ? `\nchange: ${describeChange(recomputed.change, item.symbol, item.item_key, false)}` : '')
               : `recomputing ${item.symbol} failed; the fact is recorded and the symbol stays dirty (fifo compute)`);
           }
         }

@@ -88,11 +88,18 @@ export interface OpeningFact {
   order_time: Date;
 }
 
-/** The opening-balance buy (source manual-adjustment), by default one microsecond before the sell; with its JSON for the item. */
-export async function insertOpeningBalance(client: pg.Client, f: {
+export interface OpeningInput {
   orderId: string; symbol: string; size: string; price: string; time: Date | null; sellOrderId: string;
-}): Promise<{ fact: OpeningFact; json: string }> {
-  const { rows } = await client.query<OpeningFact & { json: unknown }>(
+}
+
+/** Runs one statement and returns its rows: a pg client, or a what-if transaction (review/opening-impact.ts). */
+export type RunSql = (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+
+export const onClient = (client: pg.Client): RunSql => async (sql, params) => (await client.query(sql, [...params])).rows;
+
+/** The opening-balance buy (source manual-adjustment), by default one microsecond before the sell; with its JSON for the item. */
+export async function insertOpeningBalance(run: RunSql, f: OpeningInput): Promise<{ fact: OpeningFact; json: string }> {
+  const rows = await run(
     `INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source, trigger)
      SELECT $1, $2, 'buy', $3::numeric, $4::numeric, 0, coalesce($5::timestamptz, t.order_time::timestamptz - interval '1 microsecond'),
             'manual-adjustment', 'opening-balance'
@@ -100,8 +107,52 @@ export async function insertOpeningBalance(client: pg.Client, f: {
      RETURNING order_id, symbol, size::text AS size, price::text AS price, order_time,
                jsonb_build_object('order_id', order_id, 'size', size, 'price', price, 'order_time', order_time) AS json`,
     [f.orderId, f.symbol, f.size, f.price, f.time, f.sellOrderId]);
-  const { json, ...fact } = rows[0]!;
-  return { fact, json: JSON.stringify(json) };
+  const { json, ...fact } = rows[0]! as unknown as OpeningFact & { json: unknown };
+  return { fact: { ...fact, order_time: new Date(fact.order_time) }, json: typeof json === 'string' ? json : JSON.stringify(json) };
+}
+
+/** Each sell of a symbol in a version: its lots (buy=size, in order) and its PnL. */
+export interface SellMatch {
+  sell_order_id: string;
+  lots: string;
+  pnl: string;
+}
+
+const SELL_MATCHES = `
+  SELECT sell_order_id, string_agg(coalesce(buy_order_id, '(unmatched)') || '=' || allocated_size::text, ',' ORDER BY allocation_seq) AS lots,
+         coalesce(sum(pnl_usd), 0)::text AS pnl
+    FROM fifo_allocations WHERE allocation_version = $1 AND symbol = $2
+   GROUP BY sell_order_id`;
+
+export async function sellMatches(run: RunSql, version: number, symbol: string): Promise<SellMatch[]> {
+  return (await run(SELL_MATCHES, [version, symbol])) as unknown as SellMatch[];
+}
+
+/** What changed since `before` (sellMatches of the same symbol): the other sells re-matched and their PnL, and the sell's own. */
+export interface MatchChange {
+  quote: string;
+  /** Sells other than the item's whose lots differ. */
+  other_sells: number;
+  /** Their PnL, after − before (exact). */
+  other_pnl: string;
+  /** The item's sell, after − before. */
+  sell_pnl: string;
+  /** The symbol's PnL, after − before. */
+  symbol_pnl: string;
+}
+
+export async function matchChange(run: RunSql, version: number, symbol: string, sellOrderId: string, before: readonly SellMatch[]): Promise<MatchChange> {
+  const [r] = await run(
+    `WITH before AS (SELECT * FROM unnest($3::text[], $4::text[], $5::numeric[]) AS b(sell_order_id, lots, pnl)),
+          after AS (${SELL_MATCHES})
+     SELECT split_part($2, '-', 2) AS quote,
+            count(*) FILTER (WHERE sell_order_id <> $6 AND b.lots IS DISTINCT FROM a.lots)::int AS other_sells,
+            coalesce(sum(coalesce(a.pnl::numeric, 0) - coalesce(b.pnl, 0)) FILTER (WHERE sell_order_id <> $6), 0)::text AS other_pnl,
+            coalesce(sum(coalesce(a.pnl::numeric, 0) - coalesce(b.pnl, 0)) FILTER (WHERE sell_order_id = $6), 0)::text AS sell_pnl,
+            coalesce(sum(coalesce(a.pnl::numeric, 0) - coalesce(b.pnl, 0)), 0)::text AS symbol_pnl
+       FROM before b FULL JOIN after a USING (sell_order_id)`,
+    [version, symbol, before.map((b) => b.sell_order_id), before.map((b) => b.lots), before.map((b) => b.pnl), sellOrderId]);
+  return r as unknown as MatchChange;
 }
 
 /** Closes an item as `status` by current_user, adding the opening balance's JSON to its details. */

@@ -8,8 +8,8 @@
 import type pg from 'pg';
 import { DomainError } from '../domain-error.ts';
 import {
-  closeReviewItem, factExists, findItem, insertOpeningBalance, sellContext, unmatchedSize,
-  type OpeningFact, type ReviewItem,
+  closeReviewItem, factExists, findItem, insertOpeningBalance, onClient, sellContext, unmatchedSize,
+  type OpeningFact, type OpeningInput, type ReviewItem,
 } from '../queries/reviews.ts';
 
 /** One line saying what the item is about. */
@@ -55,8 +55,8 @@ export interface CloseResult {
   opening: OpeningFact | null;
 }
 
-/** The opening-balance buy that covers an unmatched sell's missing inventory, checked first. */
-async function addOpeningBalance(client: pg.Client, item: ReviewItem, opening: OpeningBalance): Promise<{ fact: OpeningFact; json: string }> {
+/** The opening-balance buy that covers an unmatched sell's missing inventory, checked, not yet written. */
+export async function planOpeningBalance(client: pg.Client, item: ReviewItem, opening: OpeningBalance): Promise<OpeningInput> {
   const subject = `review ${item.review_id}`;
   if (item.issue_type !== 'unmatched_sell') {
     throw new DomainError('not_unmatched_sell', `applies to unmatched_sell items, this one is ${item.issue_type}`, subject);
@@ -75,7 +75,14 @@ async function addOpeningBalance(client: pg.Client, item: ReviewItem, opening: O
   if (opening.time && opening.time.getTime() > sellTime.getTime()) {
     throw new DomainError('opening_after_sell', `is after the sell (${sellTime.toISOString()}): an opening balance must be held before it is sold`, opening.time.toISOString());
   }
-  return insertOpeningBalance(client, { orderId, symbol: item.symbol, size, price: opening.price, time: opening.time, sellOrderId: item.item_key });
+  return { orderId, symbol: item.symbol, size, price: opening.price, time: opening.time, sellOrderId: item.item_key };
+}
+
+/** A pending item (DomainError otherwise), as closeItem finds it. */
+export async function pendingItem(client: pg.Client, id: string, lock = false): Promise<ReviewItem> {
+  const item = await getItem(client, id, lock);
+  ensurePending(item);
+  return item;
 }
 
 /** Resolves or ignores a pending item, in the caller's transaction. */
@@ -86,9 +93,8 @@ export async function closeItem(
   note: string,
   opening: OpeningBalance | null,
 ): Promise<CloseResult> {
-  const item = await getItem(client, id, true);
-  ensurePending(item);
-  const added = opening ? await addOpeningBalance(client, item, opening) : null;
+  const item = await pendingItem(client, id, true);
+  const added = opening ? await insertOpeningBalance(onClient(client), await planOpeningBalance(client, item, opening)) : null;
   const closed = await closeReviewItem(client, id, status, note, added?.json ?? null);
   return { item: closed, opening: added?.fact ?? null };
 }
