@@ -15,7 +15,9 @@ import {
   compareTrades,
   sortTrades,
   type AllocationRow,
+  type LedgerEvent,
   type Method,
+  type Pooling,
   type ReviewItem,
   type SymbolState,
   type TradeInput,
@@ -38,6 +40,7 @@ export interface ComputeSummary {
   allocationVersion: number;
   mode: ComputeMode;
   method: Method;
+  pooling: Pooling;
   symbols: SymbolOutcome[];
   tradesProcessed: number;
   allocationsWritten: number;
@@ -76,17 +79,48 @@ interface FactSql {
 /** Rows as the engine takes them; every value as text, no per-row JSON. */
 function tradeColumns(utc: string): string {
   return `t.order_id AS "orderId", t.symbol, t.side, t.size::numeric::text AS size, t.price::numeric::text AS price,
-          t.total_fees_usd::numeric::text AS fee, to_char(${utc} AT TIME ZONE 'UTC', ${UTC_TEXT}) AS time`;
+          t.total_fees_usd::numeric::text AS fee, to_char(${utc} AT TIME ZONE 'UTC', ${UTC_TEXT}) AS time, t.account`;
 }
 
 const PROCESSING_ORDER = `ORDER BY t.symbol, t.order_time, t.side = 'sell', t.order_id COLLATE "C"`;
 
-function factSql(): FactSql {
+/**
+ * per_account pooling: the fills and the transfers of the symbols, as one stream in processing
+ * order (time; buys, transfers, sells; id). With `fromWatermarks`, each branch joins the
+ * symbols' unnest (u) on its condition; else it filters on it.
+ */
+function eventsSql(utc: string, fromWatermarks: boolean, tradeCond: string, transferCond: string): string {
+  const source = (table: string, cond: string) => fromWatermarks
+    ? `unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm) JOIN ${table} t ON ${cond}`
+    : `${table} t WHERE ${cond}`;
+  return `
+    SELECT e."orderId", e.symbol, e.side, e.size, e.price, e.fee, e.time, e.account, e."toAccount" FROM (
+      SELECT ${tradeColumns(utc)}, NULL::text AS "toAccount", ${utc} AS at, CASE WHEN t.side = 'buy' THEN 0 ELSE 2 END AS rank
+        FROM ${source('trade_records', tradeCond)}
+      UNION ALL
+      SELECT t.transfer_id, t.symbol, 'transfer', t.size::text, NULL, NULL,
+             to_char(t.transfer_time AT TIME ZONE 'UTC', ${UTC_TEXT}), t.from_account, t.to_account, t.transfer_time, 1
+        FROM ${source('trade_transfers', transferCond)}) e
+     ORDER BY e.symbol, e.at, e.rank, e."orderId" COLLATE "C"`;
+}
+
+function factSql(pooling: Pooling): FactSql {
   const naive = query<{ naive: boolean }>(
     `SELECT atttypid = 'timestamp'::regtype AS naive FROM pg_attribute
       WHERE attrelid = 'trade_records'::regclass AND attname = 'order_time'`)[0]?.naive === true;
   const utc = naive ? `(t.order_time AT TIME ZONE 'UTC')` : 't.order_time';
   const fromWatermark = naive ? `(coalesce(u.wm, '-infinity') AT TIME ZONE 'UTC')` : `coalesce(u.wm, '-infinity')`;
+  if (pooling === 'per_account') {
+    return {
+      trades: eventsSql(utc, false, 't.symbol = ANY ($1::text[])', 't.symbol = ANY ($1::text[])'),
+      tradesFrom: eventsSql(utc, true, `t.symbol = u.symbol AND t.order_time >= ${fromWatermark}`,
+                            `t.symbol = u.symbol AND t.transfer_time >= coalesce(u.wm, '-infinity')`),
+      counts: `
+        SELECT u.symbol, ((SELECT count(*) FROM trade_records t WHERE t.symbol = u.symbol AND t.order_time >= ${fromWatermark})
+                        + (SELECT count(*) FROM trade_transfers t WHERE t.symbol = u.symbol AND t.transfer_time >= coalesce(u.wm, '-infinity')))::int AS n
+          FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)`,
+    };
+  }
   return {
     trades: `SELECT ${tradeColumns(utc)} FROM trade_records t WHERE t.symbol = ANY ($1::text[]) ${PROCESSING_ORDER}`,
     tradesFrom: `
@@ -100,19 +134,22 @@ function factSql(): FactSql {
   };
 }
 
-function methodOf(version: number): Method {
-  const rows = query<{ method: Method }>(
-    'SELECT method FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
-  const m = rows[0]?.method;
-  if (!m) throw new Error(`allocation version ${version} does not exist (see fifo_allocation_versions)`);
-  return m;
+function versionOf(version: number): { method: Method; pooling: Pooling } {
+  const rows = query<{ method: Method; pooling: Pooling }>(
+    'SELECT method, pooling FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
+  const v = rows[0];
+  if (!v) throw new Error(`allocation version ${version} does not exist (see fifo_allocation_versions)`);
+  return v;
 }
 
-function allSymbols(version: number): string[] {
-  // symbols that have trades, and those whose trades are all gone but still have a snapshot
+function allSymbols(version: number, pooling: Pooling): string[] {
+  // symbols that have trades (per_account: or transfers), and those whose trades are all gone
+  // but still have a snapshot
+  const transfers = pooling === 'per_account' ? 'UNION SELECT DISTINCT symbol FROM trade_transfers' : '';
   return query<{ symbol: string }>(
     `SELECT symbol FROM fifo_ledger_symbols() symbol
      UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1
+     ${transfers}
      ORDER BY 1`, [version]).map((r) => r.symbol);
 }
 
@@ -154,10 +191,10 @@ interface ResumePoint {
  * the watermark (a late, back-dated, corrected or deleted fact): such a symbol, like one
  * never computed or computed with another method, is recomputed from scratch.
  */
-function resumePoints(version: number, method: Method, symbols: readonly string[]): Map<string, ResumePoint> {
-  const rows = query<{ symbol: string; method: Method; wm_time: string | null;
-                       wm_side: 'buy' | 'sell' | null; wm_order_id: string | null; processed: number }>(
-    `SELECT s.symbol, s.method,
+function resumePoints(version: number, method: Method, pooling: Pooling, symbols: readonly string[]): Map<string, ResumePoint> {
+  const rows = query<{ symbol: string; method: Method; pooling: Pooling; wm_time: string | null;
+                       wm_side: 'buy' | 'sell' | 'transfer' | null; wm_order_id: string | null; processed: number }>(
+    `SELECT s.symbol, s.method, s.pooling,
             to_char(s.watermark_time AT TIME ZONE 'UTC', ${UTC_TEXT}) AS wm_time,
             s.watermark_side AS wm_side, s.watermark_order_id AS wm_order_id, s.trades_processed::int AS processed
        FROM fifo_inventory_snapshot s
@@ -167,7 +204,7 @@ function resumePoints(version: number, method: Method, symbols: readonly string[
     [version, symbols]);
   const out = new Map<string, ResumePoint>();
   for (const r of rows) {
-    if (r.method !== method) continue;
+    if (r.method !== method || r.pooling !== pooling) continue;
     const watermark = r.wm_time === null ? null : { time: r.wm_time, side: r.wm_side!, orderId: r.wm_order_id! };
     out.set(r.symbol, { watermark, tradesProcessed: Number(r.processed) });
   }
@@ -175,7 +212,7 @@ function resumePoints(version: number, method: Method, symbols: readonly string[
 }
 
 /** The states a batch continues from: resume points with their snapshots' open lots. */
-function resumableStates(version: number, method: Method, points: Map<string, ResumePoint>,
+function resumableStates(version: number, method: Method, pooling: Pooling, points: Map<string, ResumePoint>,
                          symbols: readonly string[]): Map<string, SymbolState> {
   const mine = symbols.filter((s) => points.has(s));
   const out = new Map<string, SymbolState>();
@@ -185,7 +222,9 @@ function resumableStates(version: number, method: Method, points: Map<string, Re
       WHERE allocation_version = $1 AND symbol = ANY ($2::text[])`, [version, mine]);
   for (const r of rows) {
     const p = points.get(r.symbol)!;
-    out.set(r.symbol, { symbol: r.symbol, method, lots: r.lots, watermark: p.watermark, tradesProcessed: p.tradesProcessed });
+    const state: SymbolState = { symbol: r.symbol, method, lots: r.lots, watermark: p.watermark, tradesProcessed: p.tradesProcessed };
+    if (pooling === 'per_account') state.pooling = pooling;
+    out.set(r.symbol, state);
   }
   return out;
 }
@@ -216,6 +255,10 @@ interface Finished {
   symbol: string;
   state: SymbolState;
   lastAuditId: string;
+  /** Computed from its first trade: its earlier review items are all re-issued (or resolved). */
+  fromScratch: boolean;
+  /** The unmatched transfers it issued (per_account), so the others of a symbol from scratch resolve. */
+  unmatchedTransfers: string[];
 }
 
 // ---- writing: one text per column, split and unnest'ed by the server ----
@@ -228,7 +271,7 @@ function arrayElement(s: string | null): string {
 }
 
 const ALLOCATION_COLUMNS = `allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id, allocated_size,
-    buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd, computation_id`;
+    buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd, account, computation_id`;
 
 /** Ids as text[] literals (an adopted id may hold anything); numbers and times as lines ('' is NULL). */
 function insertRowsSql(table: string): string {
@@ -238,7 +281,7 @@ function insertRowsSql(table: string): string {
        FROM unnest($2::text::text[], $3::text::text[], ${lines(4, 'int')}, $5::text::text[], ${lines(6, 'numeric')},
                    ${lines(7, 'numeric')}, ${lines(8, 'numeric')}, ${lines(9, 'timestamptz')}, ${lines(10, 'timestamptz')},
                    ${lines(11, 'numeric')}, ${lines(12, 'numeric')}, ${lines(13, 'numeric')}, ${lines(14, 'numeric')},
-                   ${lines(15, 'numeric')}) AS u`;
+                   ${lines(15, 'numeric')}, $17::text::text[]) AS u`;
 }
 
 function writeRows(target: Target, rows: readonly AllocationRow[]): number {
@@ -248,8 +291,9 @@ function writeRows(target: Target, rows: readonly AllocationRow[]): number {
   const buys: string[] = new Array(n), sizes: string[] = new Array(n), buyPrices: string[] = new Array(n);
   const sellPrices: string[] = new Array(n), buyTimes: string[] = new Array(n), sellTimes: string[] = new Array(n);
   const buyFees: string[] = new Array(n), sellFees: string[] = new Array(n), costs: string[] = new Array(n);
-  const proceeds: string[] = new Array(n), pnls: string[] = new Array(n);
+  const proceeds: string[] = new Array(n), pnls: string[] = new Array(n), accounts: string[] = new Array(n);
   let lastSymbol = '', lastSymbolText = '';
+  let lastAccount = '', lastAccountText = '';
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     if (r.symbol !== lastSymbol || i === 0) {
@@ -270,12 +314,18 @@ function writeRows(target: Target, rows: readonly AllocationRow[]): number {
     costs[i] = r.costBasis ?? '';
     proceeds[i] = r.proceeds;
     pnls[i] = r.pnl ?? '';
+    const account = r.account ?? 'default';
+    if (account !== lastAccount || i === 0) {
+      lastAccount = account;
+      lastAccountText = arrayElement(account);
+    }
+    accounts[i] = lastAccountText;
   }
   const list = (a: string[]) => `{${a.join(',')}}`;
   return exec(insertRowsSql(target.table), [
     target.version, list(symbols), list(sells), seqs.join('\n'), list(buys), sizes.join('\n'), buyPrices.join('\n'),
     sellPrices.join('\n'), buyTimes.join('\n'), sellTimes.join('\n'), buyFees.join('\n'), sellFees.join('\n'),
-    costs.join('\n'), proceeds.join('\n'), pnls.join('\n'), target.computationId,
+    costs.join('\n'), proceeds.join('\n'), pnls.join('\n'), target.computationId, list(accounts),
   ]);
 }
 
@@ -289,6 +339,7 @@ function snapshotJson(done: readonly Finished[]): string {
   return JSON.stringify(done.map((d) => ({
     symbol: d.symbol,
     method: d.state.method,
+    pooling: d.state.pooling ?? 'universal',
     lots: d.state.lots,
     wm: d.state.watermark,
     processed: d.state.tradesProcessed,
@@ -302,10 +353,10 @@ function writeSnapshots(target: Target, all: readonly Finished[]): void {
     // staged: the swap applies them (a symbol whose trades are gone has no watermark: no snapshot)
     exec(
       `INSERT INTO fifo_rebuild_symbols (computation_id, allocation_version, symbol, method, open_lots, watermark_time,
-          watermark_side, watermark_order_id, trades_processed, last_audit_id)
+          watermark_side, watermark_order_id, trades_processed, last_audit_id, pooling)
        SELECT $3, $1, r.symbol, r.method, r.lots, (r.wm ->> 'time')::timestamptz, r.wm ->> 'side', r.wm ->> 'orderId',
-              r.processed, r.audit
-         FROM json_to_recordset($2::json) AS r(symbol text, method text, lots jsonb, wm json, processed bigint, audit bigint)`,
+              r.processed, r.audit, r.pooling
+         FROM json_to_recordset($2::json) AS r(symbol text, method text, pooling text, lots jsonb, wm json, processed bigint, audit bigint)`,
       [version, snapshotJson(all), computationId]);
     return;
   }
@@ -319,17 +370,17 @@ function writeSnapshots(target: Target, all: readonly Finished[]): void {
   exec(
     `INSERT INTO fifo_inventory_snapshot AS s (allocation_version, symbol, method, open_lots, open_lot_count,
         open_size, watermark_time, watermark_side, watermark_order_id, trades_processed, last_audit_id,
-        computation_id, computed_at)
+        computation_id, computed_at, pooling)
      SELECT $1, r.symbol, r.method, r.lots, json_array_length(r.lots),
             (SELECT coalesce(sum((l ->> 'remaining')::numeric), 0) FROM json_array_elements(r.lots) l),
-            (r.wm ->> 'time')::timestamptz, r.wm ->> 'side', r.wm ->> 'orderId', r.processed, r.audit, $3, now()
-       FROM json_to_recordset($2::json) AS r(symbol text, method text, lots json, wm json, processed bigint, audit bigint)
+            (r.wm ->> 'time')::timestamptz, r.wm ->> 'side', r.wm ->> 'orderId', r.processed, r.audit, $3, now(), r.pooling
+       FROM json_to_recordset($2::json) AS r(symbol text, method text, pooling text, lots json, wm json, processed bigint, audit bigint)
      ON CONFLICT (allocation_version, symbol) DO UPDATE SET
         method = excluded.method, open_lots = excluded.open_lots, open_lot_count = excluded.open_lot_count,
         open_size = excluded.open_size, watermark_time = excluded.watermark_time,
         watermark_side = excluded.watermark_side, watermark_order_id = excluded.watermark_order_id,
         trades_processed = excluded.trades_processed, last_audit_id = excluded.last_audit_id,
-        computation_id = excluded.computation_id, computed_at = excluded.computed_at`,
+        computation_id = excluded.computation_id, computed_at = excluded.computed_at, pooling = excluded.pooling`,
     [version, snapshotJson(done), computationId]);
 }
 
@@ -339,19 +390,19 @@ function writeSnapshots(target: Target, all: readonly Finished[]): void {
  */
 function writeReviewItems(target: Target, reviews: readonly ReviewItem[]): void {
   if (reviews.length === 0) return;
-  const items = JSON.stringify(reviews.map((r) => ({ symbol: r.symbol, orderId: r.orderId, severity: r.severity, details: r.details })));
+  const items = JSON.stringify(reviews.map((r) => ({ symbol: r.symbol, orderId: r.orderId, type: r.issueType, severity: r.severity, details: r.details })));
   if (target.rebuild) {
     exec(
-      `INSERT INTO fifo_rebuild_reviews (computation_id, allocation_version, symbol, order_id, severity, details)
-       SELECT $3, $1, r.symbol, r."orderId", r.severity, r.details
-         FROM json_to_recordset($2::json) AS r(symbol text, "orderId" text, severity text, details jsonb)`,
+      `INSERT INTO fifo_rebuild_reviews (computation_id, allocation_version, symbol, order_id, severity, details, issue_type)
+       SELECT $3, $1, r.symbol, r."orderId", r.severity, r.details, r.type
+         FROM json_to_recordset($2::json) AS r(symbol text, "orderId" text, type text, severity text, details jsonb)`,
       [target.version, items, target.computationId]);
     return;
   }
   exec(
     `INSERT INTO manual_review_queue AS q (allocation_version, symbol, order_id, issue_type, item_key, severity, details, computation_id)
-     SELECT $1, r.symbol, r."orderId", 'unmatched_sell', r."orderId", r.severity, r.details, $3
-       FROM json_to_recordset($2::json) AS r(symbol text, "orderId" text, severity text, details jsonb)
+     SELECT $1, r.symbol, r."orderId", r.type, r."orderId", r.severity, r.details, $3
+       FROM json_to_recordset($2::json) AS r(symbol text, "orderId" text, type text, severity text, details jsonb)
      ON CONFLICT (allocation_version, symbol, issue_type, item_key) DO UPDATE
         SET details = excluded.details, severity = excluded.severity, updated_at = now(),
             computation_id = excluded.computation_id
@@ -359,9 +410,14 @@ function writeReviewItems(target: Target, reviews: readonly ReviewItem[]): void 
     [target.version, items, target.computationId]);
 }
 
-/** A pending item whose sell is matched now is resolved automatically, saying so (rebuild: at the swap). */
-function resolveReviews(target: Target, symbols: readonly string[]): void {
+/**
+ * A pending item whose sell is matched now is resolved automatically, saying so; so is a
+ * pending unmatched transfer of a symbol computed from scratch that did not issue it again
+ * (covered now, or gone). Rebuild: at the swap.
+ */
+function resolveReviews(target: Target, done: readonly Finished[]): void {
   if (target.rebuild) return;
+  const symbols = done.map((d) => d.symbol);
   exec(
     `UPDATE manual_review_queue q
         SET status = 'resolved', resolved_at = now(), updated_at = now(), resolved_by = 'fifo_compute',
@@ -372,6 +428,17 @@ function resolveReviews(target: Target, symbols: readonly string[]): void {
                          WHERE a.allocation_version = q.allocation_version AND a.symbol = q.symbol
                            AND a.sell_order_id = q.item_key AND a.buy_order_id IS NULL)`,
     [target.version, symbols, target.computationId]);
+  const scratch = done.filter((d) => d.fromScratch);
+  if (scratch.length === 0) return;
+  const kept = scratch.flatMap((d) => d.unmatchedTransfers.map((id) => [d.symbol, id] as const));
+  exec(
+    `UPDATE manual_review_queue q
+        SET status = 'resolved', resolved_at = now(), updated_at = now(), resolved_by = 'fifo_compute',
+            resolution_note = 'covered by a later computation', computation_id = $3
+      WHERE q.allocation_version = $1 AND q.symbol = ANY ($2::text[]) AND q.issue_type = 'unmatched_transfer'
+        AND q.status = 'pending'
+        AND NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[]) k(symbol, id) WHERE k.symbol = q.symbol AND k.id = q.item_key)`,
+    [target.version, scratch.map((d) => d.symbol), target.computationId, kept.map((k) => k[0]), kept.map((k) => k[1])]);
 }
 
 /** Dirty markers the run has consumed; a change that arrived meanwhile keeps its marker (rebuild: at the swap). */
@@ -386,22 +453,36 @@ function clearDirty(target: Target, done: readonly Finished[]): void {
 /** The end of symbols' computations: snapshots, review states, dirty markers. */
 function finishSymbols(target: Target, done: readonly Finished[]): void {
   writeSnapshots(target, done);
-  resolveReviews(target, done.map((d) => d.symbol));
+  resolveReviews(target, done);
   clearDirty(target, done);
 }
 
 // ---- reading: a cursor, fetched in chunks ----
 
+/**
+ * Every row names its sell's account: per_account rows have it from the engine; under universal
+ * pooling the engine ignores accounts, so the fills' are put on their rows here.
+ */
+function stampAccounts(rows: AllocationRow[], events: readonly LedgerEvent[]): void {
+  if (rows.length === 0 || rows[0]!.account !== undefined) return;
+  const accountOf = new Map<string, string>();
+  for (const e of events) if (e.side === 'sell' && e.account !== undefined) accountOf.set(e.orderId, e.account);
+  for (const r of rows) r.account = accountOf.get(r.sellOrderId) ?? 'default';
+}
+
+const unmatchedTransfers = (reviews: readonly ReviewItem[]): string[] =>
+  reviews.filter((r) => r.issueType === 'unmatched_transfer').map((r) => r.orderId);
+
 /** Trades off a cursor one by one, FETCH_ROWS at a time; `skip` drops those up to a watermark. */
 class TradeReader {
-  private rows: TradeInput[] = [];
+  private rows: LedgerEvent[] = [];
   private i = 0;
   private done = false;
   readMs = 0;
 
-  constructor(private readonly cursor: Plv8Cursor, private readonly skip: (t: TradeInput) => boolean) {}
+  constructor(private readonly cursor: Plv8Cursor, private readonly skip: (t: LedgerEvent) => boolean) {}
 
-  next(): TradeInput | undefined {
+  next(): LedgerEvent | undefined {
     for (;;) {
       if (this.i < this.rows.length) {
         const t = this.rows[this.i++]!;
@@ -410,7 +491,7 @@ class TradeReader {
       }
       if (this.done) return undefined;
       const t0 = Date.now();
-      const got = this.cursor.fetch(FETCH_ROWS) as TradeInput[] | undefined;
+      const got = this.cursor.fetch(FETCH_ROWS) as LedgerEvent[] | undefined;
       this.readMs += Date.now() - t0;
       this.rows = got ?? [];
       this.i = 0;
@@ -431,6 +512,7 @@ interface Totals {
 
 interface Run {
   method: Method;
+  pooling: Pooling;
   /** PART_TRADES, or less for tests (setting fifo.compute_part_trades). */
   partTrades: number;
   target: Target;
@@ -444,7 +526,6 @@ interface Pending extends Finished {
   rows: AllocationRow[];
   reviews: ReviewItem[];
   trades: number;
-  fromScratch: boolean;
 }
 
 /** Reads, allocates and writes one batch of whole symbols; nothing of it is kept afterwards. */
@@ -457,7 +538,7 @@ class BatchRun {
               private readonly resumable: Map<string, SymbolState>, private readonly totals: Totals) {}
 
   private start(symbol: string): SymbolState {
-    return this.resumable.get(symbol) ?? emptyState(symbol, this.run.method);
+    return this.resumable.get(symbol) ?? emptyState(symbol, this.run.method, this.run.pooling);
   }
 
   private fail(symbol: string, trades: number, e: unknown): void {
@@ -465,14 +546,15 @@ class BatchRun {
   }
 
   /** A symbol read whole (at most PART_TRADES trades): computed now, written with the others. */
-  small(symbol: string, trades: TradeInput[]): void {
+  small(symbol: string, trades: LedgerEvent[]): void {
     this.seen.add(symbol);
     const t0 = Date.now();
     try {
       const result = allocate(this.start(symbol), sortTrades(trades));
+      stampAccounts(result.rows, trades);
       this.pending.push({
         symbol, state: result.state, lastAuditId: this.audit.get(symbol) ?? '0', rows: result.rows, reviews: result.reviews,
-        trades: trades.length, fromScratch: !this.resumable.has(symbol),
+        trades: trades.length, fromScratch: !this.resumable.has(symbol), unmatchedTransfers: unmatchedTransfers(result.reviews),
       });
       this.pendingRows += result.rows.length;
     } catch (e) {
@@ -487,15 +569,16 @@ class BatchRun {
    * rows written before the next is read, all in one subtransaction, so a bad trade late in the
    * symbol leaves its previous allocations as they were. Returns the next symbol's first trade.
    */
-  big(symbol: string, first: TradeInput[], after: TradeInput, reader: TradeReader): TradeInput | undefined {
+  big(symbol: string, first: LedgerEvent[], after: LedgerEvent, reader: TradeReader): LedgerEvent | undefined {
     this.flush();
     this.seen.add(symbol);
     const { target } = this.run;
     const totals = this.totals;
-    const cur = { next: after as TradeInput | undefined, trades: 0, rows: 0, unmatched: 0 };
+    const cur = { next: after as LedgerEvent | undefined, trades: 0, rows: 0, unmatched: 0 };
+    const transfers: string[] = [];
     // the symbol's next part: `carried` and what follows, up to PART_TRADES; cur.next is the trade after
-    const readPart = (carried: TradeInput): TradeInput[] => {
-      const part: TradeInput[] = [carried];
+    const readPart = (carried: LedgerEvent): LedgerEvent[] => {
+      const part: LedgerEvent[] = [carried];
       let t = reader.next();
       while (t !== undefined && t.symbol === symbol && part.length < this.run.partTrades) {
         part.push(t);
@@ -515,6 +598,8 @@ class BatchRun {
           cur.trades += part.length;
           const t1 = Date.now();
           const result = allocate(state, sortTrades(part));
+          stampAccounts(result.rows, part);
+          for (const id of unmatchedTransfers(result.reviews)) transfers.push(id);
           const t2 = Date.now();
           writeRows(target, result.rows);
           writeReviewItems(target, result.reviews);
@@ -527,7 +612,7 @@ class BatchRun {
           part = readPart(cur.next);
         }
         const t3 = Date.now();
-        finishSymbols(target, [{ symbol, state, lastAuditId: this.audit.get(symbol) ?? '0' }]);
+        finishSymbols(target, [{ symbol, state, lastAuditId: this.audit.get(symbol) ?? '0', fromScratch: !this.resumable.has(symbol), unmatchedTransfers: transfers }]);
         totals.writeMs += Date.now() - t3;
       });
       totals.outcomes.push({ symbol, status: 'ok', trades: cur.trades, allocations: cur.rows, unmatched: cur.unmatched });
@@ -550,7 +635,7 @@ class BatchRun {
     let t = reader.next();
     while (t !== undefined) {
       const symbol = t.symbol;
-      const buf: TradeInput[] = [t];
+      const buf: LedgerEvent[] = [t];
       t = reader.next();
       while (t !== undefined && t.symbol === symbol && buf.length < this.run.partTrades) {
         buf.push(t);
@@ -611,10 +696,11 @@ function computeBatch(run: Run, wanted: readonly string[], totals: Totals): void
   // Audit position first, trades second: a change committed in between is included in the
   // trades but not in the position, so its dirty marker survives and it is redone (never lost).
   const audit = new Map(query<{ symbol: string; id: string | null }>(
-    `SELECT s AS symbol, (SELECT max(a.audit_id) FROM trade_records_audit a WHERE a.symbol = s)::text AS id
+    `SELECT s AS symbol, greatest((SELECT max(a.audit_id) FROM trade_records_audit a WHERE a.symbol = s),
+                                  (SELECT max(a.audit_id) FROM trade_transfers_audit a WHERE a.symbol = s))::text AS id
        FROM unnest($1::text[]) s`, [wanted]).map((r) => [r.symbol, r.id ?? '0']));
   const t0 = Date.now();
-  const resumable = resumableStates(version, run.method, run.points, wanted);
+  const resumable = resumableStates(version, run.method, run.pooling, run.points, wanted);
   totals.readMs += Date.now() - t0;
   const batch = new BatchRun(run, audit, resumable, totals);
   const fresh = wanted.filter((s) => !resumable.has(s));
@@ -649,21 +735,21 @@ export function compute(
   if (runMode !== 'full' && runMode !== 'incremental' && runMode !== 'rebuild') {
     throw new Error(`fifo_compute: mode must be 'full', 'incremental' or 'rebuild', got ${JSON.stringify(mode)}`);
   }
-  const method = methodOf(version);
+  const { method, pooling } = versionOf(version);
   const rebuild = runMode === 'rebuild';
   const table = rebuild ? stageTable(version, computationId) : 'fifo_allocations';
-  const wanted = (symbols ?? allSymbols(version)).slice().sort();
+  const wanted = (symbols ?? allSymbols(version, pooling)).slice().sort();
   lockSymbols(version, wanted, rebuild);
 
-  const facts = factSql();
-  const points = runMode === 'incremental' ? resumePoints(version, method, wanted) : new Map<string, ResumePoint>();
+  const facts = factSql(pooling);
+  const points = runMode === 'incremental' ? resumePoints(version, method, pooling, wanted) : new Map<string, ResumePoint>();
   const plans = {
     trades: plv8.prepare(facts.trades, ['text[]']),
     tradesFrom: plv8.prepare(facts.tradesFrom, ['text[]', 'timestamptz[]']),
   };
   const setting = Number(query<{ v: string | null }>(`SELECT current_setting('fifo.compute_part_trades', true) AS v`)[0]?.v ?? '');
   const partTrades = Number.isInteger(setting) && setting > 0 && setting < PART_TRADES ? setting : PART_TRADES;
-  const run: Run = { method, partTrades, target: { version, computationId, table, rebuild }, sql: plans, points };
+  const run: Run = { method, pooling, partTrades, target: { version, computationId, table, rebuild }, sql: plans, points };
   const batches = batchSymbols(tradeCounts(facts, wanted, points), BATCH_TRADES);
   const totals: Totals = { outcomes: [], readMs: 0, allocateMs: 0, writeMs: 0 };
   try {
@@ -687,7 +773,7 @@ export function compute(
     if (o.status === 'failed') failed += 1;
   }
   return {
-    allocationVersion: version, mode: runMode, method, symbols: outcomes,
+    allocationVersion: version, mode: runMode, method, pooling, symbols: outcomes,
     tradesProcessed: trades, allocationsWritten: allocations, unmatchedCount: unmatched, symbolsFailed: failed,
     timings: { readMs: totals.readMs, allocateMs: totals.allocateMs, writeMs: totals.writeMs },
   };

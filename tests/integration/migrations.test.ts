@@ -116,7 +116,8 @@ describe('adoption of a legacy trade_records', () => {
 });
 
 describe('013: fifo_allocations partitioned by version', () => {
-  const rowsSql = `SELECT a::text AS r FROM fifo_allocations a ORDER BY allocation_version, symbol COLLATE "C", sell_order_id COLLATE "C", allocation_seq`;
+  // the columns later migrations add (018: account) are not part of what 013 moves
+  const rowsSql = `SELECT (to_jsonb(a) - 'account')::text AS r FROM fifo_allocations a ORDER BY allocation_version, symbol COLLATE "C", sell_order_id COLLATE "C", allocation_seq`;
   const grantsSql = `SELECT grantee, privilege_type FROM information_schema.role_table_grants
                       WHERE table_schema = current_schema() AND table_name IN ('fifo_allocations', 'v_trade_pnl', 'v_open_lots')
                       ORDER BY table_name, grantee, privilege_type`;

@@ -72,6 +72,7 @@ async function selectSymbols(client: pg.Client, req: ComputeRequest): Promise<Ar
            UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1 AND $2::text[] IS NULL) c
           WHERE ($3::timestamptz IS NULL OR EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol AND t.order_time > $3))
             AND (EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol)
+                 OR EXISTS (SELECT 1 FROM trade_transfers x WHERE x.symbol = c.symbol)
                  OR EXISTS (SELECT 1 FROM fifo_inventory_snapshot s WHERE s.allocation_version = $1 AND s.symbol = c.symbol))`
       : `SELECT d.symbol FROM fifo_dirty_symbols d
           WHERE d.allocation_version = $1 AND ($2::text[] IS NULL OR d.symbol = ANY ($2::text[]))
