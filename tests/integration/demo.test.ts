@@ -42,8 +42,8 @@ async function inSchema<T extends pg.QueryResultRow>(schema: string, sql: string
   }
 }
 
-/** The printed report: from its title to the health section (no timings in it). */
-const reportSection = (stdout: string) => stdout.slice(stdout.indexOf('PnL report'), stdout.indexOf('== fifo health'));
+/** The printed report: from its title to its FIFO health section (no timings in it). */
+const reportSection = (stdout: string) => stdout.slice(stdout.indexOf('PnL report'), stdout.indexOf('FIFO health'));
 
 describe('fifo demo', () => {
   it('runs the main job in its own schema, writes the HTML, and reruns clean', async () => {
@@ -83,11 +83,25 @@ describe('fifo demo', () => {
     expect(o).toMatch(new RegExp(`warning \\[unmatched_sells_pending\\]: ${totals!.unmatched} unmatched sell\\(s\\) pending review`));
 
     const html = readFileSync(out, 'utf8');
-    for (const id of ['chart-cumulative-pnl', 'chart-daily-pnl', 'chart-pnl-by-symbol', 'chart-win-rate', 'chart-daily-fees']) {
+    for (const id of ['chart-equity', 'chart-daily-pnl', 'chart-pnl-by-symbol', 'chart-pnl-by-trigger', 'chart-pnl-by-source', 'chart-win-rate', 'chart-daily-fees']) {
       expect(html).toContain(`<svg id="${id}-USD"`);
     }
     expect(html).toContain(`<td id="total-pnl-USD" class="kpi" data-value="${totals!.pnl}"`);
-    expect(html.match(/<g class="row">/g)).toHaveLength(30);
+    const bySymbol = /<svg id="chart-pnl-by-symbol-USD"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    expect(bySymbol.match(/<g class="row">/g)).toHaveLength(30);
+    // the new sections: risk metrics, open positions marked to market (one unknown, one stale), health
+    expect(o).toMatch(/^market prices: 29 symbol\(s\) at 1 % above their last fill, at the last fill's time, [A-Z]+-USD three days early \(stale\), AAVE-USD without a price \(value unknown\)$/m);
+    expect(o).toMatch(/^sharpe ratio +-?\d+\.\d\d +\(mean \/ sample stddev of daily realized PnL × √365, \d+ day\(s\)\)$/m);
+    expect(o).toMatch(/^max drawdown +[\d.]+ +\(peak 2026-\d\d-\d\d, trough 2026-\d\d-\d\d\)$/m);
+    expect(o).toMatch(/^trading metrics by trigger$/m);
+    expect(o).toMatch(/^open positions at 2026-\d\d-\d\dT00:00:00\.000Z/m);
+    expect(o).toMatch(/^AAVE-USD +USD +[\d.]+ +[\d.]+ +unknown +unknown +unknown/m);
+    expect(o).toMatch(/ STALE /);
+    expect(o).toMatch(/^FIFO health\nlast allocation +2026-/m);
+    expect(html).toMatch(/<table id="open-positions" data-count="\d+"/);
+    expect(html).toMatch(/<tr class="position no-price" data-symbol="AAVE-USD"/);
+    expect(html).toMatch(/<tr class="position stale"/);
+    expect(o).toMatch(/^mail it: DATABASE_URL='.*' pnpm -s fifo report --format eml --mail-to you@example.com \| sendmail -t$/m);
 
     // a rerun drops and recreates the sandbox: the same ledger and the same report
     const second = await runFifo(args, { DATABASE_URL: baseUrl() });
@@ -136,6 +150,6 @@ describe('fifo demo', () => {
     } finally {
       await c.end();
     }
-    expect(readFileSync(out, 'utf8')).toContain('<svg id="chart-cumulative-pnl-USD"');
+    expect(readFileSync(out, 'utf8')).toContain('<svg id="chart-equity-USD"');
   });
 });

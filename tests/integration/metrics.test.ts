@@ -178,7 +178,7 @@ describe('trading and risk metrics (migration 016) in fifo report', () => {
     expect(btc).toMatch(/^sharpe ratio +n\/a +\(undefined: 1 day\(s\) of data, 2 needed\)$/m);
     const usd = r.stdout.slice(r.stdout.indexOf('totals in USD'));
     expect(usd).toMatch(new RegExp(`^sharpe ratio +${sharpe([20, -10, 0, -20, 0, 60]).toFixed(2)} +\\(mean / sample stddev of daily realized PnL × √365, 6 day\\(s\\)\\)$`, 'm'));
-    expect(usd).toMatch(/^max drawdown +30\.00 \(peak 2025-03-01, trough 2025-03-04\)$/m);
+    expect(usd).toMatch(/^max drawdown +30\.00 +\(peak 2025-03-01, trough 2025-03-04\)$/m);
     expect(usd).toMatch(/^profit factor +2\.67 /m);
     expect(r.stdout).toMatch(/^trading metrics by trigger$/m);
     expect(r.stdout).toMatch(/^take_profit +USD +2 +100\.0 +80\.00 +40\.00 +n\/a +n\/a +40\.00 +60\.00 +n\/a$/m);

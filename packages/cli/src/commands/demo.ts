@@ -25,7 +25,7 @@ import { DEFAULT_MAX_LAG_MINUTES } from '../cli/spec.ts';
 import { DEMO, recreateDemoDatabase, recreateDemoSchema } from '../demo/sandbox.ts';
 import { outputPath, writeAtomically } from '../format/write-atomically.ts';
 import { assessHealth, renderHealth } from '../health/assess.ts';
-import { addBackdatedFill, correctLatestSell } from '../queries/demo-scenario.ts';
+import { addBackdatedFill, addMarketPrices, correctLatestSell } from '../queries/demo-scenario.ts';
 import { queueOverview } from '../queries/reviews.ts';
 import { onFlags, onFlagsSync } from './domain-errors.ts';
 
@@ -115,8 +115,14 @@ export async function run({ values }: ParsedCommand<'demo'>): Promise<number> {
     const second = await runCompute(client, session, { version: 1, symbols: null, force: false, incremental: true });
     say(`compute: ${computeLine(second)}`);
 
-    // 7. the report, health and review queue; the HTML report
-    const data = await buildReport(client, { version: 1, from: null, to: null, by: 'symbol', tz: 'UTC', withSeries: true, unmatchedLimit: 25 });
+    // 7. sample market prices: the open positions are marked at the end of the last day
+    const prices = await addMarketPrices(client);
+    say(`market prices: ${prices.priced} symbol(s) at 1 % above their last fill, at the last fill's time` +
+      `${prices.stale ? `, ${prices.stale} three days early (stale)` : ''}${prices.unpriced ? `, ${prices.unpriced} without a price (value unknown)` : ''}`);
+
+    // 8. the report up to the end of the last day, health and review queue; the HTML report
+    const to = { raw: prices.last_day, time: new Date(`${prices.last_day}T00:00:00Z`), dateOnly: true };
+    const data = await buildReport(client, { version: 1, from: null, to, by: 'symbol', tz: 'UTC', withSeries: true, unmatchedLimit: 25 });
     say();
     say(renderText(data));
     say();
@@ -132,6 +138,7 @@ export async function run({ values }: ParsedCommand<'demo'>): Promise<number> {
     say();
     say(`HTML report: ${out}`);
     say(`explore: DATABASE_URL='${url}' pnpm fifo report --by source`);
+    say(`mail it: DATABASE_URL='${url}' pnpm -s fifo report --format eml --mail-to you@example.com | sendmail -t`);
     say(`demo done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return EXIT_OK;
   } catch (e) {

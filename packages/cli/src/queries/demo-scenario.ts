@@ -47,3 +47,37 @@ export async function correctLatestSell(client: pg.Client): Promise<CorrectedFil
      RETURNING t.order_id, target.old_price::text, t.price::text, target.old_fee::text, t.total_fees_usd::text AS fee`);
   return fix;
 }
+
+export interface DemoPrices {
+  priced: number;
+  /** Priced three days before its last fill: stale at the report's time. */
+  stale: string | null;
+  /** No price at all: its position is shown with an unknown value. */
+  unpriced: string | null;
+  /** The UTC day of the last fill (the report runs up to its end). */
+  last_day: string;
+}
+
+/**
+ * Sample market prices (migration 017): every symbol at 1 % above its last fill's price, at
+ * the time of the ledger's last fill, except the first (no price) and the second (priced three
+ * days earlier: stale).
+ */
+export async function addMarketPrices(client: pg.Client): Promise<DemoPrices> {
+  const { rows: [r] } = await client.query<DemoPrices>(
+    `WITH lastp AS (
+       SELECT DISTINCT ON (symbol) symbol, price, fifo_utc(order_time) AS t FROM trade_records
+        ORDER BY symbol, order_time DESC, order_id),
+     ranked AS (SELECT l.*, row_number() OVER (ORDER BY l.symbol COLLATE "C") AS n FROM lastp l),
+     ins AS (
+       INSERT INTO market_prices (symbol, price_time, price, source)
+       SELECT symbol, (SELECT max(t) FROM lastp) - CASE WHEN n = 2 THEN interval '3 days' ELSE interval '0' END,
+              round(price::numeric * 1.01, 4), 'demo'
+         FROM ranked WHERE n > 1
+       RETURNING symbol)
+     SELECT (SELECT count(*)::int FROM ins) AS priced,
+            (SELECT symbol FROM ranked WHERE n = 2) AS stale,
+            (SELECT symbol FROM ranked WHERE n = 1) AS unpriced,
+            (SELECT to_char(max(t) AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM lastp) AS last_day`);
+  return r!;
+}

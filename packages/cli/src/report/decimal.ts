@@ -40,9 +40,3 @@ export function sharpeNote(days: number | undefined, sharpe: string | null | und
 export function profitFactor(s: string | null | undefined, losingSells: number): string {
   return s === null || s === undefined ? (losingSells === 0 ? 'n/a (no losing sells)' : 'n/a') : roundDecimal(s, 2);
 }
-
-/** "30.00 (peak 2025-03-01, trough 2025-03-04)" or "0.00 (never below a previous peak)". */
-export function drawdownText(dd: string | undefined, peak: string | null | undefined, trough: string | null | undefined): string {
-  if (dd === undefined) return '';
-  return peak ? `${money(dd)} (peak ${peak}, trough ${trough})` : `${money(dd)} (never below a previous peak)`;
-}

@@ -6,7 +6,7 @@
  */
 import { healthLines } from '../health/assess.ts';
 import { columnsFor, METRIC_COLUMNS, valueOf, type FigureColumn } from './columns.ts';
-import { drawdownText, money, profitFactor, ratio, sharpeNote, signOf } from './decimal.ts';
+import { money, profitFactor, ratio, sharpeNote, signOf } from './decimal.ts';
 import { unmatchedSellCount, type BreakdownRow, type MetricRow, type QuoteTotals, type ReportData } from './query.ts';
 import { COLORS, dailyBarChart, equityChart, esc, shareBar, symbolBarChart } from './svg.ts';
 import { isStale, keyLabel, metricsOf, rangeText } from './text.ts';

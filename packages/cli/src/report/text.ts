@@ -4,7 +4,7 @@ import { csvLines } from '../format/csv-write.ts';
 import { roundDecimal } from '../format/decimal.ts';
 import { renderHealthSummary } from '../health/assess.ts';
 import { columnsFor, METRIC_COLUMNS, valueOf, type FigureColumn } from './columns.ts';
-import { drawdownText, profitFactor, ratio, sharpeNote } from './decimal.ts';
+import { profitFactor, ratio, sharpeNote } from './decimal.ts';
 import { STALE_PRICE_HOURS, unmatchedSellCount, type BreakdownRow, type MetricRow, type OpenPosition, type QuoteTotals, type ReportData } from './query.ts';
 
 const cents = (s: string | null | undefined): string => (s === null || s === undefined ? '' : roundDecimal(s, 2));
@@ -34,7 +34,7 @@ function totalsLines(t: QuoteTotals): string {
     ['avg win / loss', `${cents(t.avg_win) || 'n/a'} / ${cents(t.avg_loss) || 'n/a'}`],
     ['largest win / loss', `${cents(t.largest_win) || 'n/a'} / ${cents(t.largest_loss) || 'n/a'}`],
     ['sharpe ratio', ratio(t.sharpe_ratio), sharpeNote(t.days, t.sharpe_ratio)],
-    ['max drawdown', drawdownText(t.max_drawdown, t.peak_day, t.trough_day)],
+    ['max drawdown', cents(t.max_drawdown), t.peak_day ? `peak ${t.peak_day}, trough ${t.trough_day}` : 'never below a previous peak'],
     ['longest drawdown', `${t.longest_drawdown_days ?? 0} day(s)`, 'consecutive days closing below a previous peak'],
   ];
   const w = Math.max(...rows.map((r) => r[1].length));
