@@ -57,6 +57,23 @@ describe('fifo health', () => {
     expect(h.health).toMatchObject({ allocation_version: 1, last_run_status: 'success', dirty_symbols: '0' });
   });
 
+  it('leads with the FIFO health section the daily report shows: last allocation, allocations in the last hour and day, unmatched, run', async () => {
+    const [r, { h }, rep] = await Promise.all([runFifo(['health'], env()), health(), runFifo(['report', '--format', 'json'], env())]);
+    const [v] = await t.query<any>(`SELECT max(allocation_time) AS last, count(*)::int AS n, count(*) FILTER (WHERE buy_order_id IS NULL)::int AS unmatched
+                                      FROM fifo_allocations WHERE allocation_version = 1`);
+    const [run] = await t.query<any>(`SELECT computation_id::int AS id, mode, finished_at FROM fifo_computation_log ORDER BY computation_id DESC LIMIT 1`);
+    const summary = {
+      last_allocation_time: v.last.toISOString(), allocations_last_hour: v.n, allocations_last_day: v.n, unmatched_sells: v.unmatched,
+      pending_reviews: 0, dirty_symbols: 0, stale_symbols: 0, last_run_id: run.id, last_run_status: 'success', last_run_mode: run.mode,
+      last_run_finished_at: run.finished_at.toISOString(), last_success_at: run.finished_at.toISOString(),
+    };
+    expect(h.summary).toEqual(summary);
+    expect(JSON.parse(rep.stdout).health).toEqual(summary);
+    expect(r.stdout).toMatch(new RegExp(`^FIFO health\nlast allocation +${summary.last_allocation_time}\nallocations last hour +${v.n}\n` +
+      `allocations last day +${v.n}\nunmatched sells +0\n`));
+    expect(r.stdout).toMatch(new RegExp(`^last run +#${run.id} success \\(${run.mode}\\) at ${summary.last_run_finished_at}$`, 'm'));
+  });
+
   it('a ledger change waits within the allowed lag, then is a warning', async () => {
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('b3', 'SOL-USD', 'buy', 1, 105, '2025-09-03Z')`);
     const [within, strict] = await Promise.all([health(), health('--max-lag-minutes', '0')]);
