@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: types, unit + property tests, integration tests on a real PostgreSQL, the
-# pgTAP suite, and a drift check of generated SQL. Installs what a fresh machine lacks.
+# pgTAP suite, and a drift check of generated SQL. Installs what a fresh machine lacks
+# (README's first paragraph lists it). FIFO_SKIP_BROWSER=1: no Chromium, browser tests skipped.
 source "$(dirname "$0")/lib/bootstrap.sh"
 ensure_pnpm
 ensure_postgres
@@ -21,7 +22,16 @@ if [ -f packages/plv8/src/build.ts ]; then
 fi
 
 log "unit and integration tests (vitest)"
+if [ "${FIFO_SKIP_BROWSER:-}" = 1 ]; then log "FIFO_SKIP_BROWSER=1: the headless-Chromium tests are skipped (each says so)"; fi
 pnpm -s vitest run
 
 log "pgTAP"
 bash scripts/pgtap.sh
+
+log "no warnings in what the README commands print while they set up"
+# the check must be able to fail: it flags the warning npm printed on every run before
+sample="$(mktemp)"
+printf '%s\n' 'npm warn Unknown project config "auto-install-peers". This will stop working in the next major version of npm.' >"$sample"
+if warnings_in "$sample" 2>/dev/null; then rm -f "$sample"; echo "the warning check does not flag npm's unknown-config warning" >&2; exit 1; fi
+rm -f "$sample"
+check_setup_quiet || { echo "warnings in the setup output (above): a newcomer would have to look them up" >&2; exit 1; }

@@ -1,6 +1,7 @@
 # Sourced by scripts/*.sh. Installs what a fresh machine lacks, safe to run again:
 # pnpm (pinned), node modules, and, when apt is there and they are missing, the
-# PostgreSQL server and pgTAP packages.
+# PostgreSQL server, and for the tests pgTAP, pg_cron and Chromium. What the installers
+# print goes to a log shown only when they fail: a newcomer sees our lines, no warnings.
 set -euo pipefail
 
 FIFO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,11 +15,21 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 1; fi
 }
 
+# Runs a command with its output in a log; on failure shows the log and fails.
+quietly() {
+  local out rc=0
+  out="$(mktemp)"
+  "$@" >"$out" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || cat "$out" >&2
+  rm -f "$out"
+  return "$rc"
+}
+
 apt_install() {
   command -v apt-get >/dev/null 2>&1 || return 1
   log "installing Debian packages: $*"
-  if [ ! -f /tmp/.fifo-apt-updated ]; then as_root apt-get update -qq && touch /tmp/.fifo-apt-updated; fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  if [ ! -f /tmp/.fifo-apt-updated ]; then quietly as_root apt-get update -qq && touch /tmp/.fifo-apt-updated; fi
+  quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
 ensure_pnpm() {
@@ -38,7 +49,7 @@ ensure_node_modules() {
   cd "$FIFO_ROOT"
   if [ ! -d node_modules/.pnpm ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
     log "installing node modules"
-    pnpm install --frozen-lockfile --reporter=silent 2>/dev/null || pnpm install --reporter=silent
+    pnpm install --frozen-lockfile --reporter=silent >/dev/null 2>&1 || quietly pnpm install --reporter=silent
   fi
 }
 
@@ -76,8 +87,35 @@ ensure_pg_cron() {  # optional: in-database scheduling tests; skipped where it c
 
 fifo() { (cd "$FIFO_ROOT" && pnpm -s fifo "$@"); }
 
-ensure_chromium() {  # the HTML report's screenshot test renders it in headless Debian chromium
+ensure_chromium() {  # the HTML report's browser tests render it in headless Debian chromium (~350 MB)
+  if [ "${FIFO_SKIP_BROWSER:-}" = 1 ]; then log "FIFO_SKIP_BROWSER=1: Chromium not installed, the browser tests are skipped"; return 0; fi
   [ -n "${CHROMIUM:-}" ] && return 0  # a browser binary of your own (e.g. Chrome on macOS)
   command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 && return 0
-  apt_install chromium || { echo "chromium is missing: apt-get install chromium (the HTML report test needs it)" >&2; exit 2; }
+  apt_install chromium || { echo "chromium is missing: apt-get install chromium (the HTML report's browser tests need it), or set FIFO_SKIP_BROWSER=1 to skip them" >&2; exit 2; }
+}
+
+# What a newcomer would have to look up in the README commands' output: npm/pnpm warnings
+# (an unknown config key, a deprecated package, peer dependency issues), Node's runtime
+# warnings, installer notices. Lines of FILE that look like one are printed; status 1 if any.
+WARNING_PATTERN='(^|[^a-z])(warn|warning|deprecat[a-z]*|unknown (project|user|env|global|builtin|cli) config|experimentalwarning|npm notice|update available)([^a-z]|$)'
+warnings_in() {
+  ! grep -iE "$WARNING_PATTERN" "$1" >&2
+}
+
+# The output of the setup steps the two README commands share, run again (each is a no-op once
+# done, so this costs seconds): npm and pnpm starting a script, the install, the CLI loading.
+check_setup_quiet() {
+  local out
+  out="$(mktemp)"
+  (
+    cd "$FIFO_ROOT"
+    npm run -s fifo -- --version
+    pnpm -s fifo --version
+    pnpm install --frozen-lockfile --prefer-offline
+    pnpm -s fifo db status || true
+  ) >"$out" 2>&1 || true
+  local rc=0
+  warnings_in "$out" || rc=1
+  rm -f "$out"
+  return "$rc"
 }

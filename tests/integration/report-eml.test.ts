@@ -14,7 +14,7 @@ import { renderEml } from '../../packages/cli/src/report/eml.ts';
 import { renderHtml } from '../../packages/cli/src/report/html.ts';
 import { buildReport } from '../../packages/cli/src/report/query.ts';
 import { renderText } from '../../packages/cli/src/report/text.ts';
-import { chromium, findChromium } from '../helpers/chromium.ts';
+import { browserFor, chromium } from '../helpers/browser.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
@@ -97,8 +97,8 @@ describe('fifo report --format eml', () => {
     expect(mail.subject).toBe(`FIFO daily report ${data.generated_at.slice(0, 10)} (version 1, fifo)`);
   });
 
-  it('renders in headless Chromium: equity curve with the drawdown shaded, breakdown bars, positions, health', async () => {
-    const bin = findChromium();
+  it('renders in headless Chromium: equity curve with the drawdown shaded, breakdown bars, positions, health', async (ctx) => {
+    const bin = browserFor(ctx);
     const out = join(dir, 'chromium.eml');
     const r = await runFifo(['report', '--format', 'eml', '--to', '2025-03-10', '--out', out, '--mail-to', 'ops@example.com'], env());
     expect(r.code, r.stderr).toBe(0);

@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
-import { chromium, findChromium } from '../helpers/chromium.ts';
+import { browserFor, chromium } from '../helpers/browser.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
@@ -219,8 +219,8 @@ describe('fifo report', () => {
 });
 
 describe('the HTML report in headless Chromium', () => {
-  it('renders the charts and totals (screenshot and rendered DOM)', async () => {
-    const bin = findChromium();
+  it('renders the charts and totals (screenshot and rendered DOM)', async (ctx) => {
+    const bin = browserFor(ctx);
     const html = join(dir, 'browser.html');
     const r = await runFifo(['report', '--format', 'html', '--to', '2025-09-04', '--out', html], env());
     expect(r.code, r.stderr).toBe(0);
