@@ -33,6 +33,7 @@ LANGUAGE sql STABLE AS $$
      WHERE t.allocation_version = p_version
        AND (p_from IS NULL OR t.sell_time >= p_from)
        AND (p_to IS NULL OR t.sell_time < p_to OR (p_to_inclusive AND t.sell_time = p_to))
+       AND (now() AT TIME ZONE p_tz) IS NOT NULL  -- an unknown zone is an error even without sells
   )
   SELECT CASE WHEN grouping(s.symbol) = 0 THEN 'symbol' WHEN grouping(s.source) = 0 THEN 'source'
               WHEN grouping(s.trigger) = 0 THEN 'trigger' WHEN grouping(s.day) = 0 THEN 'day' ELSE 'total' END,
@@ -73,6 +74,7 @@ LANGUAGE sql STABLE AS $$
      WHERE t.allocation_version = p_version
        AND (p_from IS NULL OR t.sell_time >= p_from)
        AND (p_to IS NULL OR t.sell_time < p_to OR (p_to_inclusive AND t.sell_time = p_to))
+       AND (now() AT TIME ZONE p_tz) IS NOT NULL  -- an unknown zone is an error even without sells
      GROUP BY 1, 2
   ), filled AS (
     SELECT c.quote, c.day, coalesce(d.sells, 0) AS sells, coalesce(d.pnl, 0) AS pnl

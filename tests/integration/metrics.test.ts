@@ -165,6 +165,10 @@ describe('trading and risk metrics (migration 016) in fifo report', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^ADA-USD +USD +100 +50\.10 +unknown +unknown +unknown +8\.00 d$/m);
     expect(text.stdout).toMatch(/^SOL-USD +USD +2 +200\.00 +120 +240\.00 +40\.00 +120\.00 h STALE +9\.63 d$/m);
+    // without --to: as of the latest fill or price the database holds (03-20, SOL's second price)
+    const latest = await report([]);
+    expect(latest.positions_at).toBe('2025-03-20T00:00:00.000Z');
+    expect(latest.positions.find((p: any) => p.symbol === 'SOL-USD')).toMatchObject({ price: '125', market_value: '250', unrealized_pnl: '50', price_age_hours: '0.00' });
     // a fresh price: 6 h old, not stale
     const fresh = await runFifo(['report', '--to', '2025-03-06T06:00:00Z'], env());
     expect(fresh.stdout).toMatch(/^SOL-USD +USD +2 +200\.00 +120 +240\.00 +40\.00 +6\.00 h +\d/m);

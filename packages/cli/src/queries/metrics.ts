@@ -49,6 +49,13 @@ export async function hasMarkedPositions(client: pg.Client): Promise<boolean> {
   return x!.ok;
 }
 
+/** The latest instant the database knows of: its latest fill or market price (null: neither). */
+export async function latestDataTime(client: pg.Client): Promise<string | null> {
+  const { rows: [x] } = await client.query<{ t: Date | null }>(
+    `SELECT greatest((SELECT max(fifo_utc(order_time)) FROM trade_records), (SELECT max(price_time) FROM market_prices)) AS t`);
+  return x!.t?.toISOString() ?? null;
+}
+
 /** Open positions at `at`, marked at the latest price at or before it (NULL price: unknown value). */
 export async function openPositions(client: pg.Client, version: number, at: string): Promise<OpenPosition[]> {
   const { rows } = await client.query<OpenPosition>(

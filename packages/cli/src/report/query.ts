@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { summarizeHealth, type HealthSummary } from '../health/assess.ts';
 import { readHealth } from '../queries/health.ts';
-import { dailyEquity, hasMarkedPositions, openPositions, riskMetrics, tradingMetrics } from '../queries/metrics.ts';
+import { dailyEquity, hasMarkedPositions, latestDataTime, openPositions, riskMetrics, tradingMetrics } from '../queries/metrics.ts';
 import { pnlFigures, resolveRange, unmatchedSells, type Grouped } from '../queries/pnl.ts';
 import { dirtySymbolCount, versionMethod } from '../queries/versions.ts';
 
@@ -165,7 +165,7 @@ export interface ReportData {
   from: string | null;
   to: string | null;
   generated_at: string;
-  /** The instant open positions are valued at: the end of the range, else now. */
+  /** The instant open positions are valued at: the end of the range, else the latest fill or market price. */
   positions_at: string;
   /** Symbols of this version waiting for a recompute: the figures may lag the ledger. */
   dirty_symbols: number;
@@ -224,8 +224,11 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
   const rows = rowsOf(all, req.by, metricByKey);
   const unmatched = await unmatchedSells(client, range, req.unmatchedLimit ?? 20);
   const dirtySymbols = await dirtySymbolCount(client, req.version);
-  const positionsAt = range.to ?? new Date().toISOString();
-  const positions = (await hasMarkedPositions(client)) ? await openPositions(client, req.version, positionsAt) : null;
+  const generatedAt = new Date().toISOString();
+  const marked = await hasMarkedPositions(client);
+  // as of the end of the range, else of the latest fill or price: the same report twice is the same
+  const positionsAt = range.to ?? (marked ? await latestDataTime(client) : null) ?? generatedAt;
+  const positions = marked ? await openPositions(client, req.version, positionsAt) : null;
   const healthRow = await readHealth(client, req.version);
   const data: ReportData = {
     version: req.version,
@@ -234,7 +237,7 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
     tz: req.tz,
     from: req.from?.raw ?? null,
     to: req.to?.raw ?? null,
-    generated_at: new Date().toISOString(),
+    generated_at: generatedAt,
     positions_at: positionsAt,
     dirty_symbols: dirtySymbols,
     totals,
