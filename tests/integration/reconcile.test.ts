@@ -30,10 +30,11 @@ describe('fifo reconcile', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/2\s+SOL\s+2025-06-30T00:00:00Z\s+6.000000001\s+6\s+0.000000001\s+ok/);
-    expect(r.stdout).toMatch(/3\s+SOL\s+2025-01-01T12:00:00Z\s+10\s+10\s+0\s+ok/); // before the sell: all 10 held
-    expect(r.stdout).toMatch(/4\s+ETH\s+2025-06-30T00:00:00Z\s+1.5\s+2\s+-0.5\s+DRIFT\s+\d+/);
+    // one scale per column (issue 15): the exchange and drift columns show 9 decimals
+    expect(r.stdout).toMatch(/3\s+SOL\s+2025-01-01T12:00:00Z\s+10\.000000000\s+10\s+0\.000000000\s+ok/); // before the sell: all 10 held
+    expect(r.stdout).toMatch(/4\s+ETH\s+2025-06-30T00:00:00Z\s+1\.500000000\s+2\s+-0\.500000000\s+DRIFT\s+\d+/);
     expect(r.stdout).toMatch(/5\s+USD\s+.*not tracked/);
-    expect(r.stdout).toMatch(/6\s+BTC\s+.*\s+0\s+0\s+0\s+ok/);
+    expect(r.stdout).toMatch(/6\s+BTC\s+.*\s+0\.000000000\s+0\s+0\.000000000\s+ok/);
     expect(r.stdout).toMatch(/1 balance\(s\) drift beyond 0.00000001: ledger_drift review items \d+/);
     const items = await t.query(`SELECT symbol, issue_type, item_key, severity, status, details->>'drift' AS drift,
                                         details->>'direction' AS direction FROM manual_review_queue WHERE issue_type = 'ledger_drift'`);

@@ -1,7 +1,8 @@
 /**
  * Issue 15: every command's table goes through one formatter: a column of quantities or money
  * has one number of decimals with the decimal points in line, a column of times one width of
- * fractional seconds. Checked on `fifo review show` (its allocations) and `fifo review list`.
+ * fractional seconds. Checked on `fifo review show` (its allocations), `fifo report` (its unmatched
+ * sells) and `fifo review list`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFifo } from '../helpers/cli.ts';
@@ -55,6 +56,23 @@ describe('table output: one formatter for quantities, money and times', () => {
     // before: "  2.5" above "0.125"
     expect(raw.map((c) => c.trim()).sort(), r.stdout).toEqual(['0.125', '2.500', '7.375']);
     expect(new Set(raw.map((c) => c.indexOf('.'))).size, raw.join('\n')).toBe(1);
+  });
+
+  it('fifo report: unmatched sizes share one scale and one decimal-point column; times one width', async () => {
+    const r = await runFifo(['report'], { DATABASE_URL: t.url });
+    expect(r.code, r.stderr).toBe(0);
+    const names = ['unmatched size', 'of size'];
+    for (const col of ['unmatched size', 'of size']) {
+      const raw = column(r.stdout, names, col);
+      expect(raw.length, r.stdout).toBe(3);
+      expect(new Set(raw.map((c) => c.trim().length - c.trim().indexOf('.'))).size, `${col}:\n${raw.join('\n')}`).toBe(1);
+      expect(new Set(raw.map((c) => c.indexOf('.'))).size, `${col}:\n${raw.join('\n')}`).toBe(1);
+    }
+    // 10 - 2.625, 0.125 and 7.5: one scale, no 7.5 above 0.125
+    expect(column(r.stdout, names, 'unmatched size').map((c) => c.trim()).sort()).toEqual(['0.125', '7.375', '7.500']);
+    const times = tableAfter(r.stdout, names).rows.map((row) => /\d{4}-\d{2}-\d{2}[T ][\d:.]+(Z|[+-]\d\d)?/.exec(row)?.[0] ?? '');
+    expect(times.every((x) => x !== ''), times.join(' | ')).toBe(true);
+    expect(new Set(times.map((x) => x.length)).size, times.join(' | ')).toBe(1);
   });
 
   it('fifo review list: the created times have one width', async () => {

@@ -5,6 +5,10 @@
  */
 
 const NUMBER = /^(-?)(\d+)(?:\.(\d+))?$/;
+/** A number with a unit or note after a space (`2.16 h`, `74.16 h STALE`). */
+const NUMBER_WITH_SUFFIX = /^(-?\d+(?:\.\d+)?)( \S.*)?$/;
+/** Words that stand for a number a column does not have (`unknown` market value). */
+const PLACEHOLDER = /^(unknown|n\/a|none|-|—)$/i;
 const TIME = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 export interface FormattedColumn {
@@ -19,7 +23,7 @@ export interface FormattedColumn {
  * (money the commands rounded to cents keeps its two).
  */
 function numbers(cells: readonly string[]): string[] {
-  const parts = cells.map((c) => (c === '' ? null : NUMBER.exec(c)!));
+  const parts = cells.map((c) => (c === '' ? null : NUMBER.exec(c)));
   let floor = Infinity;
   let needed = 0;
   for (const m of parts) {
@@ -29,8 +33,8 @@ function numbers(cells: readonly string[]): string[] {
     needed = Math.max(needed, frac.replace(/0+$/, '').length);
   }
   const scale = Math.max(needed, floor === Infinity ? 0 : floor);
-  return parts.map((m) => {
-    if (!m) return '';
+  return parts.map((m, i) => {
+    if (!m) return cells[i]!; // empty, or a placeholder
     const frac = (m[3] ?? '').replace(/0+$/, '').padEnd(scale, '0');
     return `${m[1]}${m[2]}${scale > 0 ? `.${frac}` : ''}`;
   });
@@ -52,8 +56,19 @@ function times(cells: readonly string[]): string[] {
 /** The cells of one column as shown: numbers aligned on the point, times of one width, text as it is. */
 export function formatColumn(cells: readonly string[]): FormattedColumn {
   const filled = cells.filter((c) => c !== '');
-  // one scale per column: right-aligned, the decimal points line up
-  if (filled.length > 0 && filled.every((c) => NUMBER.test(c))) return { cells: numbers(cells), right: true };
+  // one scale per column: right-aligned, the decimal points line up (a placeholder such as
+  // `unknown` keeps its words, right-aligned too)
+  if (filled.some((c) => NUMBER.test(c)) && filled.every((c) => NUMBER.test(c) || PLACEHOLDER.test(c))) {
+    return { cells: numbers(cells), right: true };
+  }
+  // numbers with a unit after them: the numbers aligned as above, the units after them
+  if (filled.length > 0 && filled.every((c) => NUMBER_WITH_SUFFIX.test(c))) {
+    const split = cells.map((c) => (c === '' ? null : NUMBER_WITH_SUFFIX.exec(c)!));
+    const nums = numbers(split.map((m) => m?.[1] ?? ''));
+    const int = (n: string) => (n.includes('.') ? n.indexOf('.') : n.length);
+    const width = Math.max(...nums.map(int));
+    return { cells: split.map((m, i) => (m ? ' '.repeat(width - int(nums[i]!)) + nums[i]! + (m[2] ?? '') : '')), right: false };
+  }
   if (filled.length > 0 && filled.every((c) => TIME.test(c))) return { cells: times(cells), right: false };
   return { cells: [...cells], right: false };
 }
