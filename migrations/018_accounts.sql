@@ -457,6 +457,35 @@ SELECT p.allocation_version, p.symbol, p.sell_order_id, p.sell_time, p.sell_pric
           LEFT JOIN trade_records t ON t.order_id = a.sell_order_id AND t.symbol = a.symbol
          GROUP BY a.allocation_version, a.symbol, a.sell_order_id, t.source, t.trigger) p;
 
+-- 007's tax lots, the sell's account at the end (fifo export lots --account).
+CREATE OR REPLACE VIEW v_tax_lots AS
+SELECT a.allocation_version,
+       extract(year FROM a.sell_time AT TIME ZONE 'UTC')::int               AS tax_year,
+       a.symbol,
+       split_part(a.symbol, '-', 1)                                         AS asset,
+       split_part(a.symbol, '-', 2)                                         AS quote_currency,
+       trim_scale(a.allocated_size)::text || ' ' || split_part(a.symbol, '-', 1) AS description,
+       a.allocated_size                                                     AS quantity,
+       (a.buy_time AT TIME ZONE 'UTC')::date                                AS date_acquired,
+       (a.sell_time AT TIME ZONE 'UTC')::date                               AS date_sold,
+       a.proceeds_usd,
+       a.cost_basis_usd,
+       a.pnl_usd                                                            AS gain_or_loss_usd,
+       CASE WHEN a.buy_order_id IS NULL THEN 'unknown'
+            WHEN (a.sell_time AT TIME ZONE 'UTC')::date > ((a.buy_time AT TIME ZONE 'UTC')::date + interval '1 year')::date
+            THEN 'long' ELSE 'short' END                                    AS term,
+       a.sell_order_id,
+       a.buy_order_id,
+       a.allocation_seq,
+       a.buy_time,
+       a.sell_time,
+       q.review_id                                                          AS unmatched_review_id,
+       a.account
+  FROM fifo_allocations a
+  LEFT JOIN manual_review_queue q
+         ON a.buy_order_id IS NULL AND q.allocation_version = a.allocation_version AND q.symbol = a.symbol
+        AND q.issue_type = 'unmatched_sell' AND q.item_key = a.sell_order_id;
+
 -- v_pnl_by_symbol per account: one row per (version, symbol, account of the sells).
 CREATE VIEW v_pnl_by_symbol_account AS
 SELECT allocation_version,
@@ -513,7 +542,7 @@ SELECT allocation_version, symbol, account, sum(remaining_size) AS open_size, co
 GRANT SELECT, INSERT, UPDATE, DELETE ON trade_transfers TO fifo_writer;
 GRANT SELECT ON trade_transfers TO fifo_reader, fifo_engine;
 GRANT SELECT ON trade_transfers_audit TO fifo_engine;
-GRANT SELECT ON v_sell_pnl, v_pnl_by_symbol_account, v_open_lots_by_account, v_open_positions_by_account,
+GRANT SELECT ON v_sell_pnl, v_tax_lots, v_pnl_by_symbol_account, v_open_lots_by_account, v_open_positions_by_account,
   v_audit_trail_discrepancies TO fifo_reader, fifo_engine;
 SELECT fifo_apply_security();
 
@@ -542,6 +571,36 @@ $down$;
 DROP VIEW v_open_positions_by_account;
 DROP VIEW v_open_lots_by_account;
 DROP VIEW v_pnl_by_symbol_account;
+-- 007's tax lots (it reads the account column)
+DROP VIEW v_tax_lots;
+CREATE VIEW v_tax_lots AS
+SELECT a.allocation_version,
+       extract(year FROM a.sell_time AT TIME ZONE 'UTC')::int               AS tax_year,
+       a.symbol,
+       split_part(a.symbol, '-', 1)                                         AS asset,
+       split_part(a.symbol, '-', 2)                                         AS quote_currency,
+       trim_scale(a.allocated_size)::text || ' ' || split_part(a.symbol, '-', 1) AS description,
+       a.allocated_size                                                     AS quantity,
+       (a.buy_time AT TIME ZONE 'UTC')::date                                AS date_acquired,
+       (a.sell_time AT TIME ZONE 'UTC')::date                               AS date_sold,
+       a.proceeds_usd,
+       a.cost_basis_usd,
+       a.pnl_usd                                                            AS gain_or_loss_usd,
+       CASE WHEN a.buy_order_id IS NULL THEN 'unknown'
+            WHEN (a.sell_time AT TIME ZONE 'UTC')::date > ((a.buy_time AT TIME ZONE 'UTC')::date + interval '1 year')::date
+            THEN 'long' ELSE 'short' END                                    AS term,
+       a.sell_order_id,
+       a.buy_order_id,
+       a.allocation_seq,
+       a.buy_time,
+       a.sell_time,
+       q.review_id                                                          AS unmatched_review_id
+  FROM fifo_allocations a
+  LEFT JOIN manual_review_queue q
+         ON a.buy_order_id IS NULL AND q.allocation_version = a.allocation_version AND q.symbol = a.symbol
+        AND q.issue_type = 'unmatched_sell' AND q.item_key = a.sell_order_id;
+GRANT SELECT ON v_tax_lots TO fifo_reader, fifo_engine;
+
 -- v_sell_pnl keeps its last column, empty: views of later migrations may be built on it (a
 -- view's columns cannot be dropped in place), and 015's down drops the view anyway
 CREATE OR REPLACE VIEW v_sell_pnl AS

@@ -40,7 +40,7 @@ describe('fifo export lots', () => {
     const rows = rowsOf(r.stdout);
     expect(Object.keys(rows[0]!)).toEqual(['description', 'date_acquired', 'date_sold', 'proceeds', 'cost_basis', 'adjustment_code',
       'adjustment_amount', 'gain_or_loss', 'term', 'quantity', 'symbol', 'sell_order_id', 'buy_order_id',
-      'proceeds_exact', 'cost_basis_exact', 'gain_or_loss_exact', 'note']);
+      'proceeds_exact', 'cost_basis_exact', 'gain_or_loss_exact', 'note', 'account']);
     const pick = (r: Record<string, string>) => [r.description, r.date_acquired, r.date_sold, r.proceeds, r.cost_basis, r.gain_or_loss,
       r.term, r.sell_order_id, r.buy_order_id, r.proceeds_exact, r.gain_or_loss_exact];
     expect(rows.map(pick)).toEqual([

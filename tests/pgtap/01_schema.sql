@@ -3,7 +3,7 @@ BEGIN;
 SELECT plan(102);
 
 SELECT has_table('trade_records');
-SELECT columns_are('trade_records', ARRAY['order_id','symbol','side','size','price','total_fees_usd','order_time','source','trigger']);
+SELECT columns_are('trade_records', ARRAY['order_id','symbol','side','size','price','total_fees_usd','order_time','source','trigger','account']);
 SELECT col_is_pk('trade_records', 'order_id');
 SELECT col_type_is('trade_records', 'order_id', 'text');
 SELECT col_type_is('trade_records', 'size', 'numeric');

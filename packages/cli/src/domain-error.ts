@@ -22,7 +22,8 @@ export type DomainCode =
   | 'write_failed'
   | 'sandbox_not_ours'
   | 'out_is_directory'
-  | 'plv8_not_installed';
+  | 'plv8_not_installed'
+  | 'version_exists';
 
 export class DomainError extends Error {
   constructor(

@@ -31,6 +31,7 @@ const runners: { [N in CommandName]: Runner<N> } = {
   reconcile: async () => (await import('./commands/reconcile.ts')).run,
   export: async () => (await import('./commands/export.ts')).run,
   demo: async () => (await import('./commands/demo.ts')).run,
+  versions: async () => (await import('./commands/versions.ts')).run,
 };
 
 // `fifo ... | head`: the reader went away; stop quietly, as Unix tools do, not with a stack

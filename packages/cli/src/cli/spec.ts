@@ -8,7 +8,7 @@
  * only: nothing that loads pg or a command.
  */
 import { CliError } from '../errors.ts';
-import { parseAsset } from '../ledger-io/values.ts';
+import { parseAsset, parseId, ValueError } from '../ledger-io/values.ts';
 import { canonicalSymbol } from '../commands/symbols.ts';
 import {
   allocationVersionFlag, arg, bool, decimal, idArg, int, intDefault, oneOf, option, outFile, rate, repeatable,
@@ -85,6 +85,18 @@ const note = option({
 });
 const reviewId = { id: idArg('ID', 'the review item (fifo review list shows them)', 'review ID') };
 
+/** An account name (issue 14): the ledger's rules for names (as order ids); an unknown one is fine. */
+const accountName = (name: string, raw: string): string => {
+  try {
+    const v = parseId(raw);
+    if (v !== raw) throw new ValueError('has a space at either end');
+    return v;
+  } catch (e) {
+    if (e instanceof ValueError) throw new CliError(`${name} ${JSON.stringify(raw)}: not an account name (${e.message})`);
+    throw e;
+  }
+};
+
 const importCommon = {
   utc: bool('read times without an offset as UTC (else they are refused)'),
   source: option({
@@ -99,7 +111,8 @@ const importCommon = {
 };
 
 /** `fifo import <format>`: one action per entry of the import-format registry. */
-type ImportAction = { summary: string; args: { file: Arg<string> }; flags: { map: Flag<string[] | undefined> } };
+type ImportAction = { summary: string; args: { file: Arg<string> }; flags: { map: Flag<string[] | undefined>; account: Flag<string> } };
+const importAccount = option({ value: 'NAME', help: 'the account (exchange, sub-account, wallet) of the fills', parse: accountName, default: 'default' });
 const importActions = Object.fromEntries(Object.entries(IMPORT_FORMATS).map(([name, f]) => [name, {
   summary: `a ${f.label} fills file${f.userMap ? ', its columns named by --map' : ''}`,
   args: { file: arg('FILE.csv', 'the fills', 'FILE') },
@@ -108,7 +121,8 @@ const importActions = Object.fromEntries(Object.entries(IMPORT_FORMATS).map(([na
       ...repeatable({ value: 'field=COL,...', help: 'the column of each field: order_id, symbol, side, size, price, time[, fee][, trade_id]' }),
       required: `fifo import ${name} needs --map`,
     },
-  } : {},
+    account: importAccount,
+  } : { account: importAccount },
 }])) as Record<string, ImportAction>;
 
 export const COMMANDS = {
@@ -312,7 +326,24 @@ export const COMMANDS = {
           version: allocationVersionFlag(),
           out: option({ value: 'FILE', help: 'write here (default: stdout)', parse: outFile }),
           tz: str({ value: 'ZONE', help: 'the zone of dates and of the year', default: 'UTC' }),
+          account: option({ value: 'NAME', help: "only this account's sells (default: every account)", parse: accountName }),
           'allow-stale': bool('export even when the version is behind the ledger'),
+        },
+      },
+    },
+  }),
+  versions: command({
+    summary: 'allocation versions: list them, or add one (a method and a pooling of lots)',
+    actions: {
+      list: { summary: 'every version with its method, pooling and rows', flags: { json } },
+      add: {
+        summary: 'a new version, computed by the next fifo compute --version N (it starts with every symbol dirty)',
+        flags: {
+          method: oneOf(['fifo', 'lifo', 'hifo'], 'which lot a sell takes first', { default: 'fifo' }),
+          pooling: oneOf(['universal', 'per_account'], 'one pool of lots per symbol, or one per account (transfers move lots)', { default: 'universal' }),
+          number: int('the version number (default: the next free one)', { value: 'N' }),
+          description: str({ value: 'TEXT', help: 'what it is for' }),
+          json,
         },
       },
     },

@@ -30,14 +30,15 @@ export async function run({ values }: ParsedCommand<'export'>): Promise<number> 
       }
       console.error(`fifo: warning: ${msg}; exporting anyway (--allow-stale)`);
     }
-    const { rows, totals } = await taxLots(client, version, year, tz);
+    const { rows, totals } = await taxLots(client, version, year, tz, values.account ?? null);
     const csv = toCsv(rows as unknown as Record<string, unknown>[], FORM_8949_COLUMNS);
     if (values.out !== undefined) onFlagsSync(() => writeAtomically(values.out!, csv), { write_failed: '--out' });
     else process.stdout.write(csv);
 
     // the summary goes where it does not mix with the CSV
     const say = values.out !== undefined ? console.log : console.error;
-    say(`${year} (${tz}), version ${version} (${v.method}): ${rows.length} lot row(s)${values.out !== undefined ? ` written to ${values.out}` : ''}`);
+    const of = values.account === undefined ? '' : ` of account ${values.account}`;
+    say(`${year} (${tz}), version ${version} (${v.method}): ${rows.length} lot row(s)${of}${values.out !== undefined ? ` written to ${values.out}` : ''}`);
     if (totals.length > 0) say(table(totals as unknown as Record<string, unknown>[]));
     const unknown = totals.filter((t) => t.term === 'unknown');
     if (unknown.length > 0) {

@@ -49,7 +49,7 @@ export async function run({ action: format, values, args: { file } }: ParsedComm
   try {
     await client.query('BEGIN');
     try {
-      r = await applyFills(client, keptFills(table, map, parsed.keep, opts), source);
+      r = await applyFills(client, keptFills(table, map, parsed.keep, opts), source, values.account);
       await client.query(values['dry-run'] ? 'ROLLBACK' : 'COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});

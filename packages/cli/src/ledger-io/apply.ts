@@ -31,8 +31,11 @@ export interface ApplyResult {
 
 const CHUNK = 5000;
 
-/** Runs inside the caller's transaction. Fills are staged in chunks as they are read. */
-export async function applyFills(client: pg.Client, fills: Iterable<Fill>, source: string): Promise<ApplyResult> {
+/**
+ * Runs inside the caller's transaction. Fills are staged in chunks as they are read. Every fill
+ * is in `account` (issue 14); a fill already in the ledger under another account is corrected.
+ */
+export async function applyFills(client: pg.Client, fills: Iterable<Fill>, source: string, account = 'default'): Promise<ApplyResult> {
   await client.query(`CREATE TEMP TABLE fifo_import_staging (
       line int NOT NULL, order_id text PRIMARY KEY, exchange_order_id text NOT NULL, symbol text NOT NULL,
       side text NOT NULL, size numeric NOT NULL, price numeric NOT NULL, fee numeric NOT NULL,
@@ -94,32 +97,35 @@ export async function applyFills(client: pg.Client, fills: Iterable<Fill>, sourc
   // Corrections: same key, other values. Old values are read first for the report.
   const { rows: changed } = await client.query<{ line: number; order_id: string; symbol: string; before: string; after: string }>(
     `SELECT s.line, s.order_id, s.symbol,
-            concat_ws(' ', t.symbol, t.side, t.size, '@', t.price, 'fee', t.total_fees_usd, 'at', t.order_time) AS before,
-            concat_ws(' ', s.symbol, s.side, s.size, '@', s.price, 'fee', s.fee, 'at', s.order_time) AS after
+            concat_ws(' ', t.symbol, t.side, t.size, '@', t.price, 'fee', t.total_fees_usd, 'at', t.order_time,
+                      CASE WHEN t.account <> $1 THEN 'in ' || t.account END) AS before,
+            concat_ws(' ', s.symbol, s.side, s.size, '@', s.price, 'fee', s.fee, 'at', s.order_time,
+                      CASE WHEN t.account <> $1 THEN 'in ' || $1 END) AS after
        FROM fifo_import_staging s JOIN trade_records t ON t.order_id = s.order_id
-      WHERE (t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric, t.order_time::timestamptz)
-            IS DISTINCT FROM (s.symbol, s.side, s.size, s.price, s.fee, s.order_time)
-      ORDER BY s.line`);
+      WHERE (t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric, t.order_time::timestamptz, t.account)
+            IS DISTINCT FROM (s.symbol, s.side, s.size, s.price, s.fee, s.order_time, $1)
+      ORDER BY s.line`, [account]);
   if (changed.length > 0) {
     await client.query(
       `UPDATE trade_records t
-          SET symbol = s.symbol, side = s.side, size = s.size, price = s.price, total_fees_usd = s.fee, order_time = s.order_time
+          SET symbol = s.symbol, side = s.side, size = s.size, price = s.price, total_fees_usd = s.fee, order_time = s.order_time,
+              account = $1
          FROM fifo_import_staging s
         WHERE t.order_id = s.order_id
-          AND (t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric, t.order_time::timestamptz)
-              IS DISTINCT FROM (s.symbol, s.side, s.size, s.price, s.fee, s.order_time)`);
+          AND (t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric, t.order_time::timestamptz, t.account)
+              IS DISTINCT FROM (s.symbol, s.side, s.size, s.price, s.fee, s.order_time, $1)`, [account]);
   }
   // Counted per symbol in SQL: a million inserted rows need not come back to be counted.
   const { rows: inserted } = await client.query<{ symbol: string; n: string }>(
     `WITH ins AS (
-       INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source)
-       SELECT s.order_id, s.symbol, s.side, s.size, s.price, s.fee, s.order_time, $1
+       INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source, account)
+       SELECT s.order_id, s.symbol, s.side, s.size, s.price, s.fee, s.order_time, $1, $2
          FROM fifo_import_staging s
         WHERE NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = s.order_id)
         ORDER BY s.order_time, s.order_id
        ON CONFLICT (order_id) DO NOTHING
        RETURNING symbol)
-     SELECT symbol, count(*) AS n FROM ins GROUP BY symbol`, [source]);
+     SELECT symbol, count(*) AS n FROM ins GROUP BY symbol`, [source, account]);
   const insertedCount = inserted.reduce((a, r) => a + Number(r.n), 0);
   const symbols = [...new Set([...inserted.map((r) => r.symbol), ...changed.map((r) => r.symbol)])].sort();
   const skipped = skippedRows.map((r) => ({ line: r.line, key: r.order_id, reason: r.reason })).sort((a, b) => a.line - b.line);

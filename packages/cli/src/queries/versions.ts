@@ -54,3 +54,35 @@ export async function dirtySymbolCount(client: pg.Client, version: number): Prom
     'SELECT count(*)::int AS n FROM fifo_dirty_symbols WHERE allocation_version = $1', [version]);
   return dirty?.n ?? 0;
 }
+
+export interface VersionRow {
+  allocation_version: number;
+  method: string;
+  pooling: string;
+  description: string | null;
+  created_at: string;
+  allocations: string;
+}
+
+/** Every version, with how many allocation rows it holds. */
+export async function listVersions(client: pg.Client): Promise<VersionRow[]> {
+  const { rows } = await client.query<VersionRow>(
+    `SELECT v.allocation_version, v.method, v.pooling, v.description, to_char(v.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+            (SELECT count(*) FROM fifo_allocations a WHERE a.allocation_version = v.allocation_version)::text AS allocations
+       FROM fifo_allocation_versions v ORDER BY v.allocation_version`);
+  return rows;
+}
+
+/**
+ * Adds a version (number: the next free one when null); DomainError version_exists when taken.
+ * Its partition and its dirty markers for every symbol come with it (migrations 005, 013).
+ */
+export async function addVersion(client: pg.Client, v: { number: number | null; method: string; pooling: string; description: string | null }): Promise<number> {
+  const { rows } = await client.query<{ allocation_version: number }>(
+    `INSERT INTO fifo_allocation_versions (allocation_version, method, pooling, description)
+     SELECT coalesce($1::int, (SELECT coalesce(max(allocation_version), 0) + 1 FROM fifo_allocation_versions)), $2, $3, $4
+     ON CONFLICT (allocation_version) DO NOTHING
+     RETURNING allocation_version`, [v.number, v.method, v.pooling, v.description]);
+  if (!rows[0]) throw new DomainError('version_exists', 'that allocation version already exists (fifo versions list)', String(v.number));
+  return rows[0].allocation_version;
+}
