@@ -134,7 +134,7 @@ function failHeader(formatLabel: string, missing: string[], tried: { layout: Hea
 const COINBASE_LAYOUTS = [COINBASE_ADVANCED, COINBASE_EXCHANGE_REPORT] as const;
 
 export const IMPORT_FORMATS: Readonly<Record<string, ImportFormat>> = {
-  coinbase: { label: 'Coinbase', defaultSource: 'coinbase-import', userMap: false, columns: (header) => knownColumns('Coinbase', COINBASE_LAYOUTS, header) },
+  coinbase: { label: 'Coinbase (Advanced Trade or Exchange)', defaultSource: 'coinbase-import', userMap: false, columns: (header) => knownColumns('Coinbase', COINBASE_LAYOUTS, header) },
   csv: { label: 'CSV', defaultSource: 'csv-import', userMap: true, columns: (header, specs) => mappedColumns(specs, header) },
 };
 
