@@ -538,6 +538,31 @@ SELECT allocation_version, symbol, account, sum(remaining_size) AS open_size, co
   FROM v_open_lots_by_account
  GROUP BY allocation_version, symbol, account, pooling;
 
+-- One account's open size per symbol at a moment (fifo reconcile with balances per account),
+-- under a per_account version: its buys, less what its sells matched, plus what transfers
+-- moved in, less what they moved out (a transfer moves its size less the unmatched part its
+-- review item records). Exactly the account's open lots at that moment.
+CREATE FUNCTION fifo_open_position_by_account(p_version int, p_as_of timestamptz, p_symbols text[], p_account text)
+RETURNS TABLE (symbol text, open_size numeric)
+LANGUAGE sql STABLE AS $$
+  WITH flows AS (
+    SELECT b.symbol, b.size::numeric AS q FROM trade_records b
+     WHERE b.side = 'buy' AND b.account = p_account AND fifo_utc(b.order_time) <= p_as_of AND b.symbol = ANY (p_symbols)
+    UNION ALL
+    SELECT a.symbol, -a.allocated_size FROM fifo_allocations a
+     WHERE a.allocation_version = p_version AND a.account = p_account AND a.buy_order_id IS NOT NULL
+       AND a.sell_time <= p_as_of AND a.symbol = ANY (p_symbols)
+    UNION ALL
+    SELECT x.symbol, CASE WHEN x.to_account = p_account THEN 1 ELSE -1 END
+                     * (x.size - coalesce((SELECT (q.details ->> 'unmatched')::numeric FROM manual_review_queue q
+                                            WHERE q.allocation_version = p_version AND q.symbol = x.symbol
+                                              AND q.issue_type = 'unmatched_transfer' AND q.item_key = x.transfer_id
+                                              AND (q.details ->> 'requested')::numeric = x.size), 0))
+      FROM trade_transfers x
+     WHERE x.transfer_time <= p_as_of AND x.symbol = ANY (p_symbols) AND p_account IN (x.from_account, x.to_account))
+  SELECT f.symbol, sum(f.q) FROM flows f GROUP BY f.symbol
+$$;
+
 -- ---- rights ------------------------------------------------------------------------------
 GRANT SELECT, INSERT, UPDATE, DELETE ON trade_transfers TO fifo_writer;
 GRANT SELECT ON trade_transfers TO fifo_reader, fifo_engine;
@@ -545,6 +570,7 @@ GRANT SELECT ON trade_transfers_audit TO fifo_engine;
 GRANT SELECT ON v_sell_pnl, v_tax_lots, v_pnl_by_symbol_account, v_open_lots_by_account, v_open_positions_by_account,
   v_audit_trail_discrepancies TO fifo_reader, fifo_engine;
 SELECT fifo_apply_security();
+GRANT EXECUTE ON FUNCTION fifo_open_position_by_account(int, timestamptz, text[], text) TO fifo_reader;
 
 -- Down Migration
 -- Facts stay: refuses while trade_transfers holds rows or an account other than 'default' is
@@ -568,6 +594,7 @@ BEGIN
 END
 $down$;
 
+DROP FUNCTION fifo_open_position_by_account(int, timestamptz, text[], text);
 DROP VIEW v_open_positions_by_account;
 DROP VIEW v_open_lots_by_account;
 DROP VIEW v_pnl_by_symbol_account;

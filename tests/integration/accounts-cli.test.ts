@@ -82,4 +82,25 @@ describe('accounts through the CLI', () => {
     // the account is the last column (a note before it may hold quoted commas)
     expect(new Set(all.stdout.trim().split('\n').slice(1).map((l) => l.split(',').at(-1)))).toEqual(new Set(['cold', 'exchange-a']));
   });
+
+  it('reconciles balances per account against that account’s lots (per_account versions only)', async () => {
+    const file = join(tmp, 'balances.csv');
+    writeFileSync(file, 'asset,account,balance,as_of\nSOL,exchange-a,2,2025-03-03T16:00:00Z\nSOL,cold,1,2025-03-03T16:00:00Z\n' +
+      'SOL,exchange-a,0,2025-03-10T00:00:00Z\nSOL,cold,0.5,2025-03-10T00:00:00Z\n');
+    const r = await runFifo(['reconcile', '--balances', file, '--version', '2', '--json'], env);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { rows: Array<{ account: string; ledger_open_size: string; status: string }> };
+    expect(out.rows.map((x) => [x.account, x.ledger_open_size, x.status])).toEqual([
+      ['exchange-a', '2', 'ok'], ['cold', '1', 'ok'], ['exchange-a', '0', 'ok'], ['cold', '0', 'drift']]);
+    expect(await t.query(`SELECT symbol, item_key, details ->> 'account' AS account FROM manual_review_queue WHERE issue_type = 'ledger_drift'`))
+      .toEqual([{ symbol: 'SOL-USD', item_key: 'account:cold:asof:2025-03-10T00:00:00Z', account: 'cold' }]);
+    const universal = await runFifo(['reconcile', '--balances', file, '--version', '1'], env);
+    expect(universal.code).toBe(2);
+    expect(universal.stderr).toContain('balances per account need a per_account version');
+    const one = join(tmp, 'cold.csv');
+    writeFileSync(one, 'asset,balance,as_of\nSOL,0,2025-03-10T00:00:00Z\n');
+    const cold = await runFifo(['reconcile', '--balances', one, '--version', '2', '--account', 'cold', '--json'], env);
+    expect(cold.code).toBe(0);
+    expect(await t.query(`SELECT status FROM manual_review_queue WHERE issue_type = 'ledger_drift'`)).toEqual([{ status: 'resolved' }]);
+  });
 });

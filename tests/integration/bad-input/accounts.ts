@@ -41,5 +41,9 @@ export function cases({ sql, cli, file }: CaseContext): Cases {
     'cli-versions-pooling': cli(['versions', 'add', '--pooling', 'wallet']),
     'cli-versions-method': cli(['versions', 'add', '--method', 'lofo']),
     'cli-versions-taken': cli(['versions', 'add', '--number', '1']),
+    'cli-reconcile-account-universal': async () =>
+      cli(['reconcile', '--balances', file('accounts-balances.csv', 'asset,balance,as_of\nSOL,1,2025-02-01T00:00:00Z\n'), '--account', 'cold'])(),
+    'cli-reconcile-account-twice': async () =>
+      cli(['reconcile', '--balances', file('accounts-balances-2.csv', 'asset,account,balance,as_of\nSOL,a,1,2025-02-01T00:00:00Z\n'), '--account', 'cold'])(),
   };
 }

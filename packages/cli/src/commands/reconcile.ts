@@ -10,7 +10,7 @@ import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
 import { readCsvFile } from '../ledger-io/csv-file.ts';
 import { dirtyCoveredSymbols } from '../queries/reconciliation.ts';
-import { versionMethod } from '../queries/versions.ts';
+import { versionMethod, versionPooling } from '../queries/versions.ts';
 import { reconcileBalances } from '../reconcile/drift.ts';
 import { onFlags, onFlagsSync } from './domain-errors.ts';
 
@@ -32,7 +32,7 @@ export async function run({ values }: ParsedCommand<'reconcile'>): Promise<numbe
   const asOf = values['as-of'] === undefined ? null : wrap(() => parseTimestamp(values['as-of']!, { assumeUtc: values.utc }), '--as-of ');
   const file = values.balances;
   const csv = onFlagsSync(() => readCsvFile(file));
-  const { balances, errors } = wrap(() => readBalances(csv, { asOf, assumeUtc: values.utc }), `${file}: `);
+  const { balances, errors } = wrap(() => readBalances(csv, { asOf, assumeUtc: values.utc, account: values.account ?? null }), `${file}: `);
   if (errors.length > 0) {
     throw new CliError(`${file}: ${errors.length} problem(s); nothing reconciled\n${errors.slice(0, 50).map((e) => `  ${file} ${e}`).join('\n')}`);
   }
@@ -42,6 +42,11 @@ export async function run({ values }: ParsedCommand<'reconcile'>): Promise<numbe
   const client = await connect(url);
   try {
     await onFlags(versionMethod(client, version), { no_such_version: '--version' });
+    // an account's lots exist apart only under per_account pooling (issue 14)
+    if (balances.some((b) => b.account !== null) && (await versionPooling(client, version)) !== 'per_account') {
+      throw new CliError(`${file}: balances per account need a per_account version; version ${version} pools every account's lots ` +
+        '(fifo versions add --pooling per_account, then --version N)');
+    }
     // which ledger symbols the balances cover that wait for a recompute
     const dirty = await dirtyCoveredSymbols(client, version, balances);
     if (dirty && dirty.length > 0) {
@@ -68,7 +73,8 @@ export async function run({ values }: ParsedCommand<'reconcile'>): Promise<numbe
       console.log(JSON.stringify({ version, dust, drift: drifted.length, rows }));
     } else {
       console.log(table(rows.map((r) => ({
-        line: r.line, asset: r.symbol ?? r.asset, as_of: r.as_of, exchange: r.exchange_balance, ledger: r.ledger_open_size,
+        line: r.line, asset: r.symbol ?? r.asset, ...(r.account === null ? {} : { account: r.account }), as_of: r.as_of,
+        exchange: r.exchange_balance, ledger: r.ledger_open_size,
         drift: r.drift, status: r.status === 'drift' ? 'DRIFT' : r.status, review: r.review_id ?? '',
       }))));
       const notTracked = rows.filter((r) => r.status === 'not tracked').map((r) => r.asset);

@@ -22,6 +22,14 @@ export async function versionMethod(client: pg.Client, version: number): Promise
   return rows[0].method;
 }
 
+/** The version's pooling of lots (universal or per_account, migration 018). */
+export async function versionPooling(client: pg.Client, version: number): Promise<string> {
+  const { rows } = await client.query<{ pooling: string }>(
+    'SELECT pooling FROM fifo_allocation_versions WHERE allocation_version = $1', [version]);
+  if (!rows[0]) throw noSuchVersion(version);
+  return rows[0].pooling;
+}
+
 /** The version, its method and whether its allocations are current; DomainError when it does not exist or was never computed. */
 export async function versionInfo(client: pg.Client, version: number): Promise<VersionInfo> {
   const { rows } = await client.query<VersionInfo>(

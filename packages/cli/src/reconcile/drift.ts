@@ -12,16 +12,22 @@ export interface ReconciledRow extends BalanceComparison {
   review_id?: string | null;
 }
 
+/** A balance's item key: its moment, and its account when it has one (accounts of one symbol never collide). */
+export function driftKey(r: BalanceComparison): string {
+  return r.account === null ? `asof:${r.as_of}` : `account:${r.account}:asof:${r.as_of}`;
+}
+
 /** The review item a drifting balance files: which way it drifts says what is missing from the ledger. */
 export function driftItem(version: number, r: BalanceComparison, context: { dust: string; file: string }): DriftItem {
   const ledgerMore = r.drift.startsWith('-');
   return {
     version,
     symbol: r.item_symbol,
-    key: `asof:${r.as_of}`,
+    key: driftKey(r),
     severity: ledgerMore ? 'high' : 'medium',
     details: {
-      asset: r.asset, symbols: r.symbols ?? [], as_of: r.as_of, exchange_balance: r.exchange_balance,
+      asset: r.asset, symbols: r.symbols ?? [], as_of: r.as_of, ...(r.account === null ? {} : { account: r.account }),
+      exchange_balance: r.exchange_balance,
       ledger_open_size: r.ledger_open_size, open_lots: r.open_lots, drift: r.drift, dust: context.dust, file: context.file, line: r.line,
       direction: ledgerMore ? 'ledger_holds_more' : 'exchange_holds_more',
       hint: ledgerMore
@@ -40,7 +46,7 @@ export async function reconcileBalances(
   try {
     for (const r of rows) {
       if (r.status === 'drift') r.review_id = await upsertDriftItem(client, driftItem(version, r, context));
-      else await resolveDriftItem(client, version, r.item_symbol, `asof:${r.as_of}`);
+      else await resolveDriftItem(client, version, r.item_symbol, driftKey(r));
     }
     await client.query('COMMIT');
   } catch (e) {
