@@ -84,6 +84,14 @@ RETURNS TABLE (symbol text, quote text, buy_order_id text, buy_time timestamptz,
                price numeric, price_time timestamptz, price_source text, market_value numeric,
                unrealized_pnl numeric, lot_age interval, price_age interval)
 LANGUAGE sql STABLE AS $$
+  WITH l AS (SELECT * FROM fifo_open_lots_at(p_version, p_at)),
+  -- one price look-up per symbol, not per lot
+  p AS (SELECT s.symbol, m.price, m.price_time, m.source
+          FROM (SELECT DISTINCT symbol FROM l) s
+          JOIN LATERAL (SELECT mp.price, mp.price_time, mp.source FROM market_prices mp
+                         WHERE mp.symbol = s.symbol AND mp.price_time <= p_at
+                         ORDER BY mp.price_time DESC, mp.source COLLATE "C"
+                         LIMIT 1) m ON true)
   SELECT l.symbol, split_part(l.symbol, '-', 2), l.buy_order_id, l.buy_time, l.buy_price, l.buy_size,
          l.remaining_size, l.remaining_fee_usd, l.cost_basis,
          p.price, p.price_time, p.source,
@@ -91,12 +99,7 @@ LANGUAGE sql STABLE AS $$
          l.remaining_size * p.price - l.cost_basis,
          p_at - l.buy_time,
          p_at - p.price_time
-    FROM fifo_open_lots_at(p_version, p_at) l
-    LEFT JOIN LATERAL (
-      SELECT m.price, m.price_time, m.source FROM market_prices m
-       WHERE m.symbol = l.symbol AND m.price_time <= p_at
-       ORDER BY m.price_time DESC, m.source COLLATE "C"
-       LIMIT 1) p ON true
+    FROM l LEFT JOIN p ON p.symbol = l.symbol
 $$;
 
 -- One row per symbol with something open at p_at (the signature is what reports code against).
@@ -128,7 +131,8 @@ SELECT v.allocation_version, m.*
 -- long_held_lot items for the version's symbols (NULL: every symbol), as of p_at: a lot open
 -- at p_at longer than greatest(median_multiple × the median of (sell_time − buy_time) over its
 -- symbol's matched allocation rows, min_held) is a pending item keyed by its buy order id;
--- recomputing updates a pending item, never duplicates it and never reopens a closed one; a
+-- recomputing updates a pending item when more than the time held changed (its details say
+-- `held` as of `as_of`), never duplicates it and never reopens a closed one; a
 -- pending item whose lot is closed or within the rule now is resolved, saying so. A symbol
 -- with no matched lot piece has no usual holding period and raises nothing. Called by the
 -- computation after it wrote a batch's allocations.
@@ -155,7 +159,7 @@ RETURNS jsonb LANGUAGE sql AS $$
   ), flagged AS (
     SELECT l.symbol, l.buy_order_id,
            jsonb_build_object(  -- amounts as text: exact decimals, never JSON floats
-             'buy_time', l.buy_time, 'remaining_size', l.remaining_size::text, 'as_of', p_at,
+             'buy_time', l.buy_time, 'remaining_size', trim_scale(l.remaining_size)::text, 'as_of', p_at,
              'held', justify_hours(p_at - l.buy_time)::text,
              'held_days', round((extract(epoch FROM p_at - l.buy_time) / 86400)::numeric, 2)::text,
              'median_held', justify_hours(r.median_held)::text,
@@ -173,19 +177,32 @@ RETURNS jsonb LANGUAGE sql AS $$
     ON CONFLICT (allocation_version, symbol, issue_type, item_key) DO UPDATE
        SET details = excluded.details, severity = excluded.severity, updated_at = now(),
            computation_id = coalesce(excluded.computation_id, q.computation_id)
+     -- only when more than the time held changed: a steady queue is not rewritten by every run
      WHERE q.status = 'pending'
+       AND q.details - ARRAY['as_of', 'held', 'held_days'] IS DISTINCT FROM excluded.details - ARRAY['as_of', 'held', 'held_days']
     RETURNING (q.xmax = 0) AS inserted
+  ), decided AS (
+    -- Pending items against open and flagged lots by grouping one stream on the key, not by
+    -- joining: a join's plan hangs on estimates (a queue just filled has none), and a nested
+    -- loop over the lots would be quadratic.
+    SELECT x.symbol, max(x.review_id) FILTER (WHERE x.src = 0) AS review_id,
+           bool_or(x.src = 1) AS still_open, bool_or(x.src = 2) AS flagged
+      FROM (SELECT q.symbol, q.item_key AS buy_order_id, q.review_id, 0 AS src
+              FROM manual_review_queue q
+             WHERE q.allocation_version = p_version AND q.issue_type = 'long_held_lot' AND q.status = 'pending'
+               AND (p_symbols IS NULL OR q.symbol = ANY (p_symbols))
+            UNION ALL SELECT o.symbol, o.buy_order_id, NULL, 1 FROM open_lots o
+            UNION ALL SELECT f.symbol, f.buy_order_id, NULL, 2 FROM flagged f) x
+     GROUP BY x.symbol, x.buy_order_id
   ), gone AS (
-    -- disjoint from the rows `up` touches: those are flagged
+    -- pending items no longer flagged: disjoint from the rows `up` touches
     UPDATE manual_review_queue q
        SET status = 'resolved', resolved_at = now(), updated_at = now(), resolved_by = 'fifo_compute',
-           resolution_note = CASE WHEN EXISTS (SELECT 1 FROM open_lots o WHERE o.symbol = q.symbol AND o.buy_order_id = q.item_key)
-                                  THEN 'no longer held longer than the long_held_lot rule'
+           resolution_note = CASE WHEN d.still_open THEN 'no longer held longer than the long_held_lot rule'
                                   ELSE 'the lot is closed (sold, or its buy is gone)' END,
            computation_id = coalesce(p_computation_id, q.computation_id)
-     WHERE q.allocation_version = p_version AND q.issue_type = 'long_held_lot' AND q.status = 'pending'
-       AND (p_symbols IS NULL OR q.symbol = ANY (p_symbols))
-       AND NOT EXISTS (SELECT 1 FROM flagged f WHERE f.symbol = q.symbol AND f.buy_order_id = q.item_key)
+      FROM decided d
+     WHERE d.review_id IS NOT NULL AND NOT d.flagged AND q.review_id = d.review_id AND q.symbol = d.symbol
     RETURNING 1
   )
   SELECT jsonb_build_object('raised', (SELECT count(*) FROM up WHERE inserted),

@@ -61,11 +61,20 @@ describe('long_held_lot', () => {
     });
   });
 
-  it('never duplicates an item: refreshing again updates the pending one', async () => {
+  it('never duplicates an item, rewrites it only when more than the time held changed', async () => {
+    // later, nothing else changed: the item stays as it was (held as of its as_of)
+    expect(await refresh('2025-01-11 18:00Z')).toEqual({ raised: 0, updated: 0, resolved: 0 });
+    expect((await items()).length).toBe(1);
+    // s4 takes 0.25 of b3 (FIFO) at 01-12: pieces 6 h, 12 h, 24 h, 8 days, median 18 h, threshold
+    // max(10 × 18 h, 7 days) = 7.5 days; b3 (8 days) is still flagged, its item updated
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time)
+                   VALUES ('s4', 'SOL-USD', 'sell', 0.25, 11, 0, '2025-01-12 00:00Z')`);
+    await compute();
     expect(await refresh('2025-01-12 00:00Z')).toEqual({ raised: 0, updated: 1, resolved: 0 });
     expect((await items()).length).toBe(1);
-    const [d] = await t.query<{ held: string }>(`SELECT details ->> 'held' AS held FROM manual_review_queue WHERE item_key = 'b3'`);
-    expect(d).toEqual({ held: '8 days' });
+    const [d] = await t.query<{ details: Record<string, unknown> }>(`SELECT details FROM manual_review_queue WHERE item_key = 'b3'`);
+    expect(d!.details).toMatchObject({ remaining_size: '0.25', held: '8 days', median_held: '18:00:00', matched_pieces: 4,
+                                       threshold: '7 days 12:00:00', threshold_days: '7.50' });
   });
 
   it('uses K × median when it is above the minimum (BTC-USD: 20 days)', async () => {
@@ -80,8 +89,9 @@ describe('long_held_lot', () => {
   it('is listed by fifo review list, and a closed item is never reopened', async () => {
     const list = await runFifo(['review', 'list', '--type', 'long_held_lot'], env);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/low\s+pending\s+long_held_lot\s+SOL-USD\s+b3\s+0.5 open 8.00 days; usual holding 0.50 days \(flagged after 7.00\)/);
-    expect(list.stdout).toMatch(/long_held_lot\s+BTC-USD\s+x3\s+1 open 21.00 days; usual holding 2.00 days \(flagged after 20.00\)/);
+    expect(list.stdout).toMatch(/low\s+pending\s+long_held_lot\s+SOL-USD\s+b3\s+0.25 open 8.00 days by 2025-01-12; usual holding 0.75 days \(flagged after 7.50\)/);
+    expect(list.stdout).toMatch(/long_held_lot\s+BTC-USD\s+x3\s+1.00 open 21.00 days by 2025-01-26; usual holding 2.00 days \(flagged after 20.00\)/);
+    // (the table aligns the numbers a column starts with: 1 is shown as 1.00 beside 0.25)
     expect(list.stdout).toContain('2 item(s)');
     const [b3] = await t.query<{ id: string }>(`SELECT review_id::text AS id FROM manual_review_queue WHERE item_key = 'b3'`);
     const ignore = await runFifo(['review', 'ignore', b3!.id, '--note', 'kept on purpose'], env);
@@ -91,12 +101,12 @@ describe('long_held_lot', () => {
   });
 
   it('takes the rule of the symbol when it has one (configurable), and resolves what the rule no longer flags', async () => {
-    // SOL-USD: 1 × median (12 h), at least 1 day: b4, held 7 days at 01-12, is flagged now (b3 stays ignored)
+    // SOL-USD: 1 × median (18 h), at least 1 day: b4, held 7 days at 01-12, is flagged now (b3 stays ignored)
     await t.query(`INSERT INTO fifo_long_held_rules (symbol, median_multiple, min_held) VALUES ('SOL-USD', 1, '1 day')`);
     expect(await refresh('2025-01-12 00:00Z', ['SOL-USD'])).toEqual({ raised: 1, updated: 0, resolved: 0 });
     const [d] = await t.query<{ threshold: string }>(`SELECT details ->> 'threshold' AS threshold FROM manual_review_queue WHERE item_key = 'b4'`);
     expect(d).toEqual({ threshold: '1 day' });
-    // a looser rule (100 × 12 h = 50 days): b4 is within it, resolved, saying why
+    // a looser rule (100 × 18 h = 75 days): b4 is within it, resolved, saying why
     await t.query(`UPDATE fifo_long_held_rules SET median_multiple = 100 WHERE symbol = 'SOL-USD'`);
     expect(await refresh('2025-01-12 00:00Z', ['SOL-USD'])).toEqual({ raised: 0, updated: 0, resolved: 1 });
     expect((await items()).filter((i) => i.symbol === 'SOL-USD')).toEqual([

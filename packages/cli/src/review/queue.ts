@@ -22,7 +22,7 @@ export function summary(item: Pick<ReviewItem, 'issue_type' | 'details'>): strin
     case 'ledger_drift':
       return `exchange ${s('exchange_balance')} vs ledger ${s('ledger_open_size')} of ${s('asset')} at ${s('as_of')}: drift ${s('drift')}`;
     case 'long_held_lot':
-      return `${s('remaining_size')} open ${s('held_days')} days; usual holding ${s('median_days')} days (flagged after ${s('threshold_days')})`;
+      return `${s('remaining_size')} open ${s('held_days')} days by ${s('as_of').slice(0, 10)}; usual holding ${s('median_days')} days (flagged after ${s('threshold_days')})`;
     default: {
       const text = JSON.stringify(d);
       return text.length > 80 ? `${text.slice(0, 77)}...` : text;
