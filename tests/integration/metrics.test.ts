@@ -202,3 +202,49 @@ describe('trading and risk metrics (migration 016) in fifo report', () => {
     expect(rows.find((x) => x.row_type === 'total' && x.quote === 'BTC')).toMatchObject({ profit_factor: '', sharpe_ratio: '' });
   });
 });
+
+describe('fifo report --by account and --account (accounts of migration 018)', () => {
+  let a: TestSchema;
+  beforeAll(async () => {
+    a = await createTestSchema();
+    await a.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, account) VALUES
+      ('b1', 'SOL-USD', 'buy',  10, 100, 0, '2025-03-01 09:00Z', 'binance'),
+      ('s1', 'SOL-USD', 'sell', 2,  110, 0, '2025-03-01 12:00Z', 'binance'),
+      ('s2', 'SOL-USD', 'sell', 2,  90,  0, '2025-03-02 12:00Z', 'kraken'),
+      ('s3', 'SOL-USD', 'sell', 1,  130, 0, '2025-03-03 12:00Z', 'kraken')`);
+    const session = await openProcedureSession(a.client, a.url, 'auto');
+    try {
+      expect((await runCompute(a.client, session, { version: 1, symbols: null, force: true })).status).toBe('success');
+    } finally {
+      await session.close();
+    }
+  });
+  afterAll(async () => {
+    await a?.drop();
+  });
+  const json = async (args: string[]) => {
+    const r = await runFifo(['report', '--format', 'json', ...args], { DATABASE_URL: a.url });
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+
+  it('groups by the sell\'s account and keeps one account\'s sells, metrics and risk included', async () => {
+    const by = await json(['--by', 'account']);
+    // binance: s1 +20; kraken: s2 -20, s3 +30 (universal pooling: both from b1)
+    expect(by.rows.map((r: any) => [r.key, r.sells, r.realized_pnl_usd, r.profit_factor])).toEqual([
+      ['binance', 1, '20', null], ['kraken', 2, '10', '1.5']]);
+    const k = await json(['--account', 'kraken']);
+    expect(k.account).toBe('kraken');
+    expect(k.totals).toHaveLength(1);
+    // daily -20 (03-02), +30 (03-03): from the zero start (03-01) down 20 to 03-02, one day under
+    expect(k.totals[0]).toMatchObject({ sells: 2, realized_pnl_usd: '10', profit_factor: '1.5', expectancy: '5', days: 2,
+      max_drawdown: '20', peak_day: '2025-03-01', trough_day: '2025-03-02', longest_drawdown_days: 1 });
+    expectRatio(k.totals[0].sharpe_ratio, sharpe([-20, 30]));
+    expect(k.positions).toBeNull();
+    expect(k.positions_unavailable).toMatch(/not split by account/);
+    const none = await json(['--account', 'nowhere']);
+    expect(none.totals).toEqual([]);
+    const text = await runFifo(['report', '--account', 'kraken'], { DATABASE_URL: a.url });
+    expect(text.stdout).toMatch(/^PnL report — allocation version 1 \(fifo\), all sells of account "kraken" \(days in UTC\)$/m);
+  });
+});

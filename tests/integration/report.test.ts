@@ -202,7 +202,7 @@ describe('fifo report', () => {
     const cases = [
       [['--from', '2025-13-01'], /--from .*"2025-13-01"/],
       [['--from', '2025-09-03', '--to', '2025-09-02'], /--to 2025-09-02 is before --from 2025-09-03/],
-      [['--by', 'week'], /--by must be one of symbol, day, source, trigger, got "week"/],
+      [['--by', 'week'], /--by must be one of symbol, day, source, trigger, account, got "week"/],
       [['--format', 'pdf'], /--format must be one of table, csv, json, html, eml, got "pdf"/],
       [['--version', '9'], /--version 9: no such allocation version/],
       [['--out', dir], /--out ".*" is a directory/],

@@ -41,7 +41,7 @@ function command<const C extends CommandSpec>(c: C): C {
 }
 
 export const HOSTS = ['auto', 'plv8', 'client'] as const;
-export const REPORT_GROUPS = ['symbol', 'day', 'source', 'trigger'] as const;
+export const REPORT_GROUPS = ['symbol', 'day', 'source', 'trigger', 'account'] as const;
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html', 'eml'] as const;
 export const REVIEW_STATUSES = ['pending', 'resolved', 'ignored', 'all'] as const;
 export const DEFAULT_MAX_LAG_MINUTES = 10;
@@ -217,6 +217,7 @@ export const COMMANDS = {
       out: option({ value: 'FILE', help: 'write here (html default: out/report-vN.html)', parse: outFile }),
       'unmatched-limit': intDefault('unmatched sells listed', '20'),
       tz: str({ value: 'ZONE', help: 'the time zone of days (daily PnL, Sharpe, drawdown, date bounds)', default: 'UTC' }),
+      account: option({ value: 'NAME', help: "only this account's sells (default: every account)", parse: accountName }),
       'mail-to': repeatable({ value: 'ADDR', help: 'eml: a recipient (To:); repeat or comma-separate', parse: mailAddresses }),
       'mail-from': option({ value: 'ADDR', help: 'eml: the sender (From:)', parse: mailAddress, defaultText: 'fifo-ledger@<host name>' }),
       subject: option({ value: 'TEXT', help: 'eml: the subject', parse: mailSubject, defaultText: 'FIFO daily report <date> (version N)' }),

@@ -16,7 +16,7 @@ export async function reportCommand(args: readonly string[]): Promise<number> {
 }
 
 export async function run({ values }: ParsedCommand<'report'>): Promise<number> {
-  const { version, by, format, tz, 'unmatched-limit': unmatchedLimit } = values;
+  const { version, by, format, tz, account, 'unmatched-limit': unmatchedLimit } = values;
   const from = values.from ?? null;
   const to = values.to ?? null;
   if (from && to && to.time < from.time) {
@@ -37,7 +37,7 @@ export async function run({ values }: ParsedCommand<'report'>): Promise<number> 
   let data: ReportData;
   try {
     if (!(await isTimeZoneName(client, tz))) throw new CliError(`--tz ${JSON.stringify(tz)}: not a time zone name such as UTC or America/New_York`);
-    data = await onFlags(buildReport(client, { version, from, to, by, tz, unmatchedLimit, withSeries: format === 'html' || format === 'eml' }),
+    data = await onFlags(buildReport(client, { version, from, to, by, tz, account: account ?? null, unmatchedLimit, withSeries: format === 'html' || format === 'eml' }),
       { no_such_version: '--version' });
   } finally {
     await client.end();

@@ -9,9 +9,9 @@ import type { EquityPoint, MetricRow, OpenPosition, RiskMetrics } from '../repor
 import { rangeParams, type ResolvedRange } from './pnl.ts';
 import { utcIso } from './sql.ts';
 
-const ARGS = '$1::int, $2::text, $3::timestamptz, $4::timestamptz, $5::boolean';
+const ARGS = '$1::int, $2::text, $3::timestamptz, $4::timestamptz, $5::boolean, $6::text';
 
-/** Per dimension (symbol, source, trigger, day, total), key and quote currency. */
+/** Per dimension (symbol, source, trigger, day, account, total), key and quote currency. */
 export async function tradingMetrics(client: pg.Client, r: ResolvedRange): Promise<MetricRow[]> {
   const { rows } = await client.query<MetricRow>(
     `SELECT m.dimension, m.key, m.quote, m.sells::int, m.matched_sells::int, m.winning_sells::int, m.losing_sells::int,

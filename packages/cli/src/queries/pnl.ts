@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { BreakdownRow, GroupBy, ReportRequest, UnmatchedSellRow } from '../report/query.ts';
 import { utcIso } from './sql.ts';
 
-export type PnlRange = Pick<ReportRequest, 'version' | 'from' | 'to' | 'tz'>;
+export type PnlRange = Pick<ReportRequest, 'version' | 'from' | 'to' | 'tz' | 'account'>;
 
 /** A report's range as instants: sells in [from, to), or [from, to] when toInclusive; days in tz. */
 export interface ResolvedRange {
@@ -18,6 +18,8 @@ export interface ResolvedRange {
   from: string | null;
   to: string | null;
   toInclusive: boolean;
+  /** Only this account's sells; null: every account. */
+  account: string | null;
 }
 
 /**
@@ -39,12 +41,13 @@ export async function resolveRange(client: pg.Client, req: PnlRange): Promise<Re
     from: await bound(req.from, 0),
     to: await bound(req.to, 1),
     toInclusive: !(req.to?.dateOnly ?? false),
+    account: req.account ?? null,
   };
 }
 
-/** $1 version, $2 time zone, $3 from, $4 to, $5 whether `to` is inclusive: the metric functions' arguments too. */
+/** $1 version, $2 time zone, $3 from, $4 to, $5 whether `to` is inclusive, $6 account: the metric functions' arguments too. */
 export function rangeParams(r: ResolvedRange): unknown[] {
-  return [r.version, r.tz, r.from, r.to, r.toInclusive];
+  return [r.version, r.tz, r.from, r.to, r.toInclusive, r.account];
 }
 
 /** The aggregates of the totals views (migration 015), over the filtered sells `s` of v_sell_pnl. */
@@ -68,13 +71,15 @@ const RANGE = (t: string) => `${t}.allocation_version = $1
      AND ($3::timestamptz IS NULL OR ${t}.sell_time >= $3::timestamptz)
      AND ($4::timestamptz IS NULL OR ${t}.sell_time < $4::timestamptz OR ($5::boolean AND ${t}.sell_time = $4::timestamptz))`;
 /** With local_day: the day of the sell in the range's zone $2 (in UTC, v_sell_pnl's day). */
-const SELLS = `SELECT t.*, (t.sell_time AT TIME ZONE $2::text)::date AS local_day FROM v_sell_pnl t WHERE ${RANGE('t')}`;
+const SELLS = `SELECT t.*, (t.sell_time AT TIME ZONE $2::text)::date AS local_day FROM v_sell_pnl t
+  WHERE ${RANGE('t')} AND ($6::text IS NULL OR t.account = $6::text)`;
 
 const KEY: Record<GroupBy, string> = {
   symbol: 's.symbol',
   day: `to_char(s.local_day, 'YYYY-MM-DD')`,
   source: 's.source',
   trigger: 's.trigger',
+  account: 's.account',
 };
 
 export type Grouped = BreakdownRow & { grp: GroupBy | 'total' };
@@ -108,8 +113,9 @@ export async function unmatchedSells(client: pg.Client, req: ResolvedRange, limi
             u.unmatched_size::text, u.unmatched_proceeds_usd::text, u.review_id::text, u.review_status
        FROM v_unmatched_sells u
       WHERE ${RANGE('u')} AND $2::text IS NOT NULL  -- the zone ($2) does not matter here
+        AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM trade_records r WHERE r.order_id = u.sell_order_id AND r.symbol = u.symbol AND r.account = $6::text))
       ORDER BY u.sell_time DESC, u.symbol COLLATE "C", u.sell_order_id COLLATE "C"
-      LIMIT $6`,
+      LIMIT $7`,
     [...rangeParams(req), limit]);
   return rows;
 }

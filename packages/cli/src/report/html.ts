@@ -101,7 +101,7 @@ function metricsHtml(rows: readonly MetricRow[], dim: string): string {
 }
 
 function positionsHtml(d: ReportData): string {
-  if (d.positions === null) return `<p id="open-positions" data-count="" style="margin:0;font-size:13px">Not available: the schema predates migration 017 (<code>fifo migrate up</code>).</p>`;
+  if (d.positions === null) return `<p id="open-positions" data-count="" style="margin:0;font-size:13px">Not available: ${esc(d.positions_unavailable ?? '')}.</p>`;
   if (d.positions.length === 0) return `<p id="open-positions" data-count="0" style="margin:0;font-size:13px">Nothing open.</p>`;
   const cols = ['symbol', 'quantity', 'cost basis', 'price', 'price time (UTC)', 'market value', 'unrealized PnL', 'oldest lot'];
   const head = cols.map((c, i) => `<th style="${TH}${i === 0 || i === 4 ? ';text-align:left' : ''}">${c}</th>`).join('');

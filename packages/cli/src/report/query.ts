@@ -11,7 +11,7 @@ import { dailyEquity, hasMarkedPositions, latestDataTime, openPositions, riskMet
 import { pnlFigures, resolveRange, unmatchedSells, type Grouped } from '../queries/pnl.ts';
 import { dirtySymbolCount, versionMethod } from '../queries/versions.ts';
 
-export const GROUP_BY = ['symbol', 'day', 'source', 'trigger'] as const;
+export const GROUP_BY = ['symbol', 'day', 'source', 'trigger', 'account'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 /** A --from/--to bound: a date alone covers that whole day (in the report's --tz). */
@@ -28,6 +28,8 @@ export interface ReportRequest {
   by: GroupBy;
   /** The time zone of days (--tz; a name pg_timezone_names knows). */
   tz: string;
+  /** Only the sells of this account (--account); absent or null: every account. */
+  account?: string | null;
   /** Unmatched sells listed (newest first); the count covers them all. */
   unmatchedLimit?: number;
   /** Also read the daily and per-symbol series the HTML charts need. */
@@ -65,7 +67,7 @@ export interface MetricFigures {
   largest_loss: string | null;
 }
 
-export const METRIC_DIMENSIONS = ['symbol', 'source', 'trigger', 'day', 'total'] as const;
+export const METRIC_DIMENSIONS = ['symbol', 'source', 'trigger', 'day', 'account', 'total'] as const;
 
 export interface MetricRow extends MetricFigures {
   dimension: (typeof METRIC_DIMENSIONS)[number];
@@ -162,6 +164,8 @@ export interface ReportData {
   method: string;
   by: GroupBy;
   tz: string;
+  /** --account: only this account's sells; null: every account. */
+  account: string | null;
   from: string | null;
   to: string | null;
   generated_at: string;
@@ -179,8 +183,9 @@ export interface ReportData {
   risk: RiskMetrics[];
   /** The daily equity curve per quote currency. */
   equity: EquityPoint[];
-  /** Open positions marked to market; null when the schema predates migration 017. */
+  /** Open positions marked to market; null when not available (positions_unavailable says why). */
   positions: OpenPosition[] | null;
+  positions_unavailable: string | null;
   /** What the FIFO health section says (v_allocation_health). */
   health: HealthSummary;
   /** HTML only (withSeries): per UTC day and per symbol over the same range. */
@@ -228,13 +233,17 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
   const marked = await hasMarkedPositions(client);
   // as of the end of the range, else of the latest fill or price: the same report twice is the same
   const positionsAt = range.to ?? (marked ? await latestDataTime(client) : null) ?? generatedAt;
-  const positions = marked ? await openPositions(client, req.version, positionsAt) : null;
+  const account = req.account ?? null;
+  const positions = marked && account === null ? await openPositions(client, req.version, positionsAt) : null;
+  const positionsUnavailable = !marked ? 'the schema predates migration 017 (run `fifo migrate up`)'
+    : account !== null ? 'the marked positions are not split by account (they cover every account)' : null;
   const healthRow = await readHealth(client, req.version);
   const data: ReportData = {
     version: req.version,
     method,
     by: req.by,
     tz: req.tz,
+    account,
     from: req.from?.raw ?? null,
     to: req.to?.raw ?? null,
     generated_at: generatedAt,
@@ -247,6 +256,7 @@ export async function buildReport(client: pg.Client, req: ReportRequest): Promis
     risk,
     equity: await dailyEquity(client, range),
     positions,
+    positions_unavailable: positionsUnavailable,
     health: summarizeHealth(healthRow ?? {}),
   };
   if (req.withSeries) {

@@ -9,11 +9,12 @@ import { STALE_PRICE_HOURS, unmatchedSellCount, type BreakdownRow, type MetricRo
 
 const cents = (s: string | null | undefined): string => (s === null || s === undefined ? '' : roundDecimal(s, 2));
 
-export function rangeText(d: Pick<ReportData, 'from' | 'to'>): string {
-  if (d.from && d.to) return `sells from ${d.from} to ${d.to}`;
-  if (d.from) return `sells from ${d.from}`;
-  if (d.to) return `sells up to ${d.to}`;
-  return 'all sells';
+export function rangeText(d: Pick<ReportData, 'from' | 'to'> & { account?: string | null }): string {
+  const of = d.account ? ` of account ${JSON.stringify(d.account)}` : '';
+  if (d.from && d.to) return `sells${of} from ${d.from} to ${d.to}`;
+  if (d.from) return `sells${of} from ${d.from}`;
+  if (d.to) return `sells${of} up to ${d.to}`;
+  return d.account ? `all sells${of}` : 'all sells';
 }
 
 export function keyLabel(key: string | null): string {
@@ -80,7 +81,7 @@ function signedCompare(a: string, b: string): number {
 export const isStale = (p: OpenPosition): boolean => p.price_age_hours !== null && Number(p.price_age_hours) > STALE_PRICE_HOURS;
 
 function positionsTable(d: ReportData): string {
-  if (d.positions === null) return 'open positions: not available (the schema predates migration 017: run `fifo migrate up`)';
+  if (d.positions === null) return `open positions: not available: ${d.positions_unavailable ?? ''}`;
   const head = `open positions at ${d.positions_at} (marked at the latest price at or before; unknown: no price)`;
   if (d.positions.length === 0) return `${head}\n(none)`;
   return `${head}\n${table(d.positions.map((p) => ({
