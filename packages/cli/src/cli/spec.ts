@@ -207,13 +207,13 @@ export const COMMANDS = {
     },
   }),
   report: command({
-    summary: "realized PnL totals and breakdown from the views, by the sell's UTC time",
+    summary: 'realized PnL, trading and risk metrics, open positions and FIFO health (table, csv, json, html, mail)',
     flags: {
       version: allocationVersionFlag(),
       from: time('sells at or after D', 'D'),
       to: time('sells before D (a date includes that day)', 'D'),
       by: oneOf(REPORT_GROUPS, 'the breakdown', { default: 'symbol', style: 'one of', usage: () => usageOf('report') }),
-      format: oneOf(REPORT_FORMATS, 'html: one self-contained file with charts', { default: 'table', style: 'one of', usage: () => usageOf('report') }),
+      format: oneOf(REPORT_FORMATS, 'html: one self-contained file with charts; eml: it as a mail', { default: 'table', style: 'one of', usage: () => usageOf('report') }),
       out: option({ value: 'FILE', help: 'write here (html default: out/report-vN.html)', parse: outFile }),
       'unmatched-limit': intDefault('unmatched sells listed', '20'),
       tz: str({ value: 'ZONE', help: 'the time zone of days (daily PnL, Sharpe, drawdown, date bounds)', default: 'UTC' }),
