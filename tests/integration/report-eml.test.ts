@@ -10,7 +10,7 @@ import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
-import { renderEml } from '../../packages/cli/src/report/eml.ts';
+import { quotedPrintable, renderEml } from '../../packages/cli/src/report/eml.ts';
 import { renderHtml } from '../../packages/cli/src/report/html.ts';
 import { buildReport } from '../../packages/cli/src/report/query.ts';
 import { renderText } from '../../packages/cli/src/report/text.ts';
@@ -95,6 +95,9 @@ describe('fifo report --format eml', () => {
     expect(mail.text).toBe(`${renderText(data)}\n`); // what --format table prints
     expect(mail.from?.address).toMatch(/^fifo-ledger@/);
     expect(mail.subject).toBe(`FIFO daily report ${data.generated_at.slice(0, 10)} (version 1, fifo)`);
+    // quoted-printable: lines of at most 76, '=' and trailing spaces encoded, "From " and "." lines guarded
+    expect(quotedPrintable(`From here\n.\na = b \n${'x'.repeat(80)}`))
+      .toBe(`=46rom here\r\n=2E\r\na =3D b=20\r\n${'x'.repeat(75)}=\r\n${'x'.repeat(5)}`);
   });
 
   it('renders in headless Chromium: equity curve with the drawdown shaded, breakdown bars, positions, health', async (ctx) => {

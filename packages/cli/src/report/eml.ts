@@ -67,7 +67,9 @@ export function quotedPrintable(s: string): string {
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       const last = i === bytes.length - 1;
-      const literal = (b >= 33 && b <= 126 && b !== 61) || ((b === 32 || b === 9) && !last);
+      // a line starting "From " or "." is safe from mbox and SMTP mangling with that byte encoded
+      const guarded = i === 0 && (b === 46 || (b === 70 && line.startsWith('From ')));
+      const literal = !guarded && ((b >= 33 && b <= 126 && b !== 61) || ((b === 32 || b === 9) && !last));
       const enc = literal ? String.fromCharCode(b) : `=${b.toString(16).toUpperCase().padStart(2, '0')}`;
       if (col + enc.length > 75) {
         out += `=${CRLF}`;
