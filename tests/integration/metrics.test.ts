@@ -22,10 +22,12 @@
  *   expectancy 50/4 = 12.5, largest win 60, largest loss -20
  * USD, days in America/New_York: 20, -10, 0, -20, +60 (03-01..03-05): drawdown 30 (03-01 → 03-04), 3 days
  */
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
 import { roundDecimal } from '../../packages/cli/src/format/decimal.ts';
+import { migrationsDir } from '../../packages/cli/src/paths.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
@@ -246,5 +248,37 @@ describe('fifo report --by account and --account (accounts of migration 018)', (
     expect(none.totals).toEqual([]);
     const text = await runFifo(['report', '--account', 'kraken'], { DATABASE_URL: a.url });
     expect(text.stdout).toMatch(/^PnL report — allocation version 1 \(fifo\), all sells of account "kraken" \(days in UTC\)$/m);
+  });
+});
+
+describe('migration 016 up and down', () => {
+  it('adds the metric functions and views with their grants, leaves 015\'s views as they were, and goes back down', async () => {
+    const m = await createTestSchema();
+    try {
+      const after015 = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql') && f > '015_pnl_figures.sql').length;
+      await m.migrate('down', { count: after015 });
+      const VIEWS = ['v_sell_pnl', 'v_trade_pnl', 'v_pnl_by_symbol', 'v_daily_pnl_by_symbol', 'v_daily_pnl', 'v_pnl_by_source', 'v_pnl_by_trigger', 'v_pnl_totals'];
+      const snapshot = async () => ({
+        columns: await m.query(`SELECT table_name, ordinal_position, column_name, data_type FROM information_schema.columns
+                                 WHERE table_schema = current_schema() AND table_name = ANY ($1) AND column_name <> 'account' ORDER BY 1, 2`, [VIEWS]),
+        grants: await m.query(`SELECT table_name, grantee, privilege_type FROM information_schema.role_table_grants
+                                WHERE table_schema = current_schema() AND table_name = ANY ($1) ORDER BY 1, 2, 3`, [VIEWS]),
+      });
+      const at015 = await snapshot();
+      await m.migrate('up', { count: 1 });
+      expect(await snapshot()).toEqual(at015);
+      expect(await m.query(`SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema()
+                              AND table_name = 'v_sell_pnl' AND column_name = 'account'`)).toEqual([{ data_type: 'text' }]);
+      expect(await m.query(`SELECT has_function_privilege('fifo_reader', 'fifo_risk_metrics(int, text, timestamptz, timestamptz, boolean, text)', 'EXECUTE') AS r,
+                                   has_function_privilege('public', 'fifo_trading_metrics(int, text, timestamptz, timestamptz, boolean, text)', 'EXECUTE') AS p,
+                                   has_table_privilege('fifo_reader', 'v_risk_metrics', 'SELECT') AS v`)).toEqual([{ r: true, p: false, v: true }]);
+      await m.migrate('down', { count: 1 });
+      expect(await snapshot()).toEqual(at015);
+      expect(await m.query(`SELECT to_regclass('v_risk_metrics')::text AS v, to_regprocedure('fifo_risk_metrics(int, text, timestamptz, timestamptz, boolean, text)')::text AS f`))
+        .toEqual([{ v: null, f: null }]);
+      await m.migrate('up');
+    } finally {
+      await m.drop();
+    }
   });
 });
