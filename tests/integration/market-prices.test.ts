@@ -155,7 +155,7 @@ describe('fifo import prices', () => {
     writeFileSync(p, text);
     return p;
   };
-  const stored = () => t.query(`SELECT symbol, to_char(price_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS time,
+  const stored = () => t.query<{ symbol: string; time: string; price: string; source: string }>(`SELECT symbol, to_char(price_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS time,
                                        price::text AS price, source FROM market_prices ORDER BY 1, 2, 4`);
   beforeAll(async () => {
     t = await createTestSchema();
@@ -172,9 +172,12 @@ describe('fifo import prices', () => {
       'BTC-USD,2025-01-05T00:00:00.123456Z,90000.000000000000000001,kraken',
       '',
     ].join('\n'));
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('b1', 'SOL-USD', 'buy', 1, 100, '2025-01-01Z')`);
     const first = await runFifo(['import', 'prices', f], env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`${f}: 3 price(s): 3 inserted, 0 updated, 0 unchanged`);
+    // kept, with a warning: a misspelt symbol would never value a position
+    expect(first.stderr).toContain(`fifo: warning: ${f}: the ledger holds no fill of BTC-USD; their prices are kept`);
     const rows = await stored();
     expect(rows).toEqual([
       { symbol: 'BTC-USD', time: '2025-01-05T00:00:00.123456', price: '90000.000000000000000001', source: 'kraken' },
@@ -187,7 +190,7 @@ describe('fifo import prices', () => {
     expect(await stored()).toEqual(rows);
     // --source names the rows without one; a price equal in value (131.0) is unchanged
     const tagged = await runFifo(['import', 'prices', f, '--source', 'desk', '--json'], env);
-    expect(JSON.parse(tagged.stdout)).toMatchObject({ read: 3, inserted: 1, updated: [], unchanged: 2 });
+    expect(JSON.parse(tagged.stdout)).toMatchObject({ read: 3, inserted: 1, updated: [], unchanged: 2, symbolsNotInLedger: ['BTC-USD'] });
     expect((await stored()).filter((r) => r.source === 'desk')).toEqual([
       { symbol: 'SOL-USD', time: '2025-01-05T00:00:00.000000', price: '131', source: 'desk' }]);
   });
@@ -204,6 +207,15 @@ describe('fifo import prices', () => {
     expect(r.stdout).toContain('0 inserted, 1 updated, 1 unchanged');
     expect(r.stdout).toContain('changed line 2 SOL-USD at 2025-01-04T00:00:00.000000Z (coinbase): 130.5 -> 132');
     expect((await stored()).find((x) => x.source === 'coinbase')).toMatchObject({ price: '132' });
+  });
+
+  it('reads times without an offset as UTC with --utc, and refuses them without', async () => {
+    const f = file('utc.csv', 'symbol,price_time,price\nSOL-USD,2025-03-01 12:30:00,140\n');
+    expect((await runFifo(['import', 'prices', f], env)).code).toBe(2);
+    const r = await runFifo(['import', 'prices', f, '--utc'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await stored()).filter((x) => x.time.startsWith('2025-03-01'))).toEqual([
+      { symbol: 'SOL-USD', time: '2025-03-01T12:30:00.000000', price: '140', source: 'csv-import' }]);
   });
 
   it('refuses a bad file whole, listing every problem with its line, exit 2, nothing written', async () => {

@@ -10,7 +10,7 @@ import { CliError, EXIT_OK } from '../errors.ts';
 import { readCsvFile } from '../ledger-io/csv-file.ts';
 import { readPrices } from '../ledger-io/prices.ts';
 import { ValueError } from '../ledger-io/values.ts';
-import { upsertPrices, type PriceImport } from '../queries/prices.ts';
+import { symbolsNotInLedger, upsertPrices, type PriceImport } from '../queries/prices.ts';
 import { onFlagsSync } from './domain-errors.ts';
 
 const MAX_LISTED_ERRORS = 50;
@@ -41,10 +41,12 @@ export async function importPrices(o: PriceImportOptions): Promise<number> {
 
   const client = await connect(databaseUrl());
   let r: PriceImport;
+  let unknown: string[];
   try {
     await client.query('BEGIN');
     try {
       r = await upsertPrices(client, parsed.prices);
+      unknown = await symbolsNotInLedger(client, parsed.prices.map((p) => p.symbol));
       await client.query(o.dryRun ? 'ROLLBACK' : 'COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
@@ -54,8 +56,12 @@ export async function importPrices(o: PriceImportOptions): Promise<number> {
     await client.end();
   }
 
+  // kept all the same (the fills may come later), but a misspelt symbol would never value anything
+  if (unknown.length > 0) {
+    console.error(`fifo: warning: ${o.file}: the ledger holds no fill of ${unknown.slice(0, 20).join(', ')}${unknown.length > 20 ? `, ... (${unknown.length})` : ''}; their prices are kept (check the spelling)`);
+  }
   if (o.json) {
-    console.log(JSON.stringify({ file: o.file, dryRun: o.dryRun, ...r }));
+    console.log(JSON.stringify({ file: o.file, dryRun: o.dryRun, ...r, symbolsNotInLedger: unknown }));
     return EXIT_OK;
   }
   const would = o.dryRun;

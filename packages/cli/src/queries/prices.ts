@@ -73,3 +73,12 @@ export async function insertSamplePrices(client: pg.Client, source = 'demo-sampl
      ON CONFLICT (symbol, price_time, source) DO NOTHING`, [source]);
   return rowCount ?? 0;
 }
+
+/** The symbols among `symbols` that the ledger holds no fill of (a typo, or not traded yet). */
+export async function symbolsNotInLedger(client: pg.Client, symbols: readonly string[]): Promise<string[]> {
+  const { rows } = await client.query<{ symbol: string }>(
+    `SELECT u.symbol FROM unnest($1::text[]) AS u(symbol)
+      WHERE NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = u.symbol)
+      ORDER BY u.symbol COLLATE "C"`, [[...new Set(symbols)]]);
+  return rows.map((r) => r.symbol);
+}
