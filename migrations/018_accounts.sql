@@ -11,6 +11,27 @@
 -- Owner-rights functions below capture this path (FROM CURRENT): the schema, pg_temp last.
 SELECT set_config('search_path', format('%I, pg_temp', current_schema()), true);
 
+-- What this migration replaces of earlier ones, as it was: the down puts it back (so the
+-- down need not repeat the earlier migrations' text, and restores whatever was there).
+CREATE TABLE fifo_018_replaced (name text PRIMARY KEY, definition text NOT NULL);
+INSERT INTO fifo_018_replaced
+SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_proc p
+ WHERE p.oid IN ('fifo_record_fact_changes()'::regprocedure, 'fifo_rebuild_finish(int, bigint)'::regprocedure,
+                 'fifo_rebuild_swap(int, bigint)'::regprocedure)
+UNION ALL
+SELECT CASE WHEN v = 'v_sell_pnl' AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'v_sell_pnl'::regclass AND attname = 'account')
+            THEN 'v_sell_pnl (with account)' ELSE v END, pg_get_viewdef(v::regclass)
+  FROM unnest(ARRAY['v_audit_trail_discrepancies', 'v_tax_lots', 'v_sell_pnl']) v;
+
+-- An earlier definition with a piece of text replaced; refuses when the piece is not there.
+CREATE FUNCTION fifo_018_patch(def text, old text, new text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF position(old IN def) = 0 THEN
+    RAISE EXCEPTION 'migration 018: the definition it changes does not contain %', old;
+  END IF;
+  RETURN replace(def, old, new);
+END $$;
+
 -- ---- trade_records.account ---------------------------------------------------------------
 DO $account$
 BEGIN
@@ -59,94 +80,12 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- 011's ledger trigger, the account part of the fact: changing it is a correction.
-CREATE OR REPLACE FUNCTION fifo_record_fact_changes() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-DECLARE
-  symbols text[];
-  affected timestamptz[];
-  audit_ids bigint[];
-  -- who changed the fact: the role in effect (SET ROLE), else the login; not the owner
-  -- this function runs as
-  actor constant text := coalesce(nullif(current_setting('role'), 'none'), session_user);
+DO $trigger$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    WITH audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, new_fact, changed_by)
-      SELECT 'INSERT', n.symbol, n.order_id, fifo_utc(n.order_time), fifo_fact_json(n.order_id, n.symbol, n.side,
-               n.size::numeric, n.price::numeric, n.total_fees_usd::numeric, fifo_utc(n.order_time), n.source, n.trigger, n.account), actor
-        FROM new_rows n
-      RETURNING symbol, affected_time, audit_id)
-    SELECT array_agg(symbol), array_agg(affected_time), array_agg(audit_id) INTO symbols, affected, audit_ids
-      FROM audited;
-  ELSIF TG_OP = 'DELETE' THEN
-    WITH audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, old_fact, changed_by)
-      SELECT 'DELETE', o.symbol, o.order_id, fifo_utc(o.order_time), fifo_fact_json(o.order_id, o.symbol, o.side,
-               o.size::numeric, o.price::numeric, o.total_fees_usd::numeric, fifo_utc(o.order_time), o.source, o.trigger, o.account), actor
-        FROM old_rows o
-      RETURNING symbol, affected_time, audit_id)
-    SELECT array_agg(symbol), array_agg(affected_time), array_agg(audit_id) INTO symbols, affected, audit_ids
-      FROM audited;
-  ELSE
-    -- order_id cannot change (trade_records_order_id_immutable), so old and new pair on it.
-    -- An update that leaves every fact column alone (e.g. a legacy bot writing its own
-    -- computed columns on an adopted table) is not a fact change.
-    WITH pairs AS (
-      SELECT o.order_id, o.symbol AS old_symbol, n.symbol, least(fifo_utc(o.order_time), fifo_utc(n.order_time)) AS affected_time,
-             fifo_fact_json(o.order_id, o.symbol, o.side, o.size::numeric, o.price::numeric, o.total_fees_usd::numeric, fifo_utc(o.order_time), o.source, o.trigger, o.account) AS old_fact,
-             fifo_fact_json(n.order_id, n.symbol, n.side, n.size::numeric, n.price::numeric, n.total_fees_usd::numeric, fifo_utc(n.order_time), n.source, n.trigger, n.account) AS new_fact
-        FROM old_rows o JOIN new_rows n USING (order_id)
-    ), audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, old_fact, new_fact, changed_by)
-      SELECT 'UPDATE', symbol, order_id, affected_time, old_fact, new_fact, actor
-        FROM pairs WHERE old_fact IS DISTINCT FROM new_fact
-      RETURNING symbol, affected_time, audit_id, old_fact ->> 'symbol' AS old_symbol
-    ), touched AS (
-      SELECT symbol, affected_time, audit_id FROM audited
-      UNION ALL  -- a fact moved to another symbol dirties the one it left too
-      SELECT old_symbol, affected_time, audit_id FROM audited WHERE old_symbol <> symbol)
-    SELECT array_agg(symbol), array_agg(affected_time), array_agg(audit_id) INTO symbols, affected, audit_ids
-      FROM touched;
-  END IF;
-  PERFORM fifo_mark_dirty(symbols, affected, audit_ids);
-  RETURN NULL;
-END $$;
-
--- 011's audit-trail check with the account; an audit row written before this migration has
--- none, and its fact was in account 'default' (the column's default).
-CREATE OR REPLACE VIEW v_audit_trail_discrepancies AS
-WITH latest AS (
-  SELECT DISTINCT ON (a.order_id) a.audit_id, a.operation, a.symbol, a.order_id,
-         CASE WHEN a.new_fact IS NULL OR a.new_fact ? 'account' THEN a.new_fact
-              ELSE a.new_fact || '{"account": "default"}' END AS new_fact
-    FROM trade_records_audit a
-   ORDER BY a.order_id, a.audit_id DESC
-), facts AS (
-  SELECT t.order_id, t.symbol, fifo_utc(t.order_time) AS order_time,
-         fifo_fact_json(t.order_id, t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric,
-                        fifo_utc(t.order_time), t.source, t.trigger, t.account) AS fact
-    FROM trade_records t
-)
-SELECT NULL::int AS allocation_version, f.symbol, f.order_id, 'fact_not_audited'::text AS check_name,
-       'an INSERT or UPDATE row in trade_records_audit'::text AS expected, f.fact::text AS actual,
-       'the fact was written with the ledger trigger disabled (owner or superuser)'::text AS details
-  FROM facts f
- WHERE NOT EXISTS (SELECT 1 FROM latest l WHERE l.order_id = f.order_id)
-   AND NOT EXISTS (SELECT 1 FROM trade_records_legacy_snapshot s WHERE s.order_id = f.order_id AND s.symbol = f.symbol)
-UNION ALL
-SELECT NULL::int, f.symbol, f.order_id, 'fact_differs_from_audit',
-       coalesce(l.new_fact::text, 'deleted'), f.fact::text,
-       format('the fact differs from its latest audit row %s (%s): changed with the ledger trigger disabled', l.audit_id, l.operation)
-  FROM facts f JOIN latest l ON l.order_id = f.order_id
- WHERE l.new_fact IS NULL
-    OR (l.new_fact - 'order_time') IS DISTINCT FROM (f.fact - 'order_time')
-    OR (l.new_fact ->> 'order_time')::timestamptz IS DISTINCT FROM f.order_time
-UNION ALL
-SELECT NULL::int, l.symbol, l.order_id, 'audited_fact_missing',
-       l.new_fact::text, 'no fact',
-       format('audit row %s (%s) says the fact exists, the ledger lacks it: deleted with the ledger trigger disabled or truncated', l.audit_id, l.operation)
-  FROM latest l
- WHERE l.operation IN ('INSERT', 'UPDATE')
-   AND NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = l.order_id);
+  EXECUTE fifo_018_patch(fifo_018_patch((SELECT definition FROM fifo_018_replaced WHERE name = 'fifo_record_fact_changes()'),
+    'n.source, n.trigger)', 'n.source, n.trigger, n.account)'), 'o.source, o.trigger)', 'o.source, o.trigger, o.account)');
+END
+$trigger$;
 
 -- ---- trade_transfers ---------------------------------------------------------------------
 -- A movement of a symbol's base asset from one account to another: size is what left and
@@ -288,6 +227,73 @@ CREATE TRIGGER trade_transfers_audit_update AFTER UPDATE ON trade_transfers
 CREATE TRIGGER trade_transfers_audit_delete AFTER DELETE ON trade_transfers
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION fifo_record_transfer_changes();
 
+-- 011's audit-trail check with the account (an audit row written before this migration has
+-- none, and its fact was in account 'default', the column's default), and the transfers
+-- against their trail as the fills against theirs (order_id: the transfer id).
+CREATE OR REPLACE VIEW v_audit_trail_discrepancies AS
+WITH latest AS (
+  SELECT DISTINCT ON (a.order_id) a.audit_id, a.operation, a.symbol, a.order_id,
+         CASE WHEN a.new_fact IS NULL OR a.new_fact ? 'account' THEN a.new_fact
+              ELSE a.new_fact || '{"account": "default"}' END AS new_fact
+    FROM trade_records_audit a
+   ORDER BY a.order_id, a.audit_id DESC
+), facts AS (
+  SELECT t.order_id, t.symbol, fifo_utc(t.order_time) AS order_time,
+         fifo_fact_json(t.order_id, t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric,
+                        fifo_utc(t.order_time), t.source, t.trigger, t.account) AS fact
+    FROM trade_records t
+), latest_transfer AS (
+  SELECT DISTINCT ON (a.transfer_id) a.audit_id, a.operation, a.symbol, a.transfer_id, a.new_fact
+    FROM trade_transfers_audit a
+   ORDER BY a.transfer_id, a.audit_id DESC
+), transfers AS (
+  SELECT x.transfer_id, x.symbol, x.transfer_time,
+         fifo_transfer_json(x.transfer_id, x.symbol, x.from_account, x.to_account, x.size, x.transfer_time, x.note) AS fact
+    FROM trade_transfers x
+)
+SELECT NULL::int AS allocation_version, f.symbol, f.order_id, 'fact_not_audited'::text AS check_name,
+       'an INSERT or UPDATE row in trade_records_audit'::text AS expected, f.fact::text AS actual,
+       'the fact was written with the ledger trigger disabled (owner or superuser)'::text AS details
+  FROM facts f
+ WHERE NOT EXISTS (SELECT 1 FROM latest l WHERE l.order_id = f.order_id)
+   AND NOT EXISTS (SELECT 1 FROM trade_records_legacy_snapshot s WHERE s.order_id = f.order_id AND s.symbol = f.symbol)
+UNION ALL
+SELECT NULL::int, f.symbol, f.order_id, 'fact_differs_from_audit',
+       coalesce(l.new_fact::text, 'deleted'), f.fact::text,
+       format('the fact differs from its latest audit row %s (%s): changed with the ledger trigger disabled', l.audit_id, l.operation)
+  FROM facts f JOIN latest l ON l.order_id = f.order_id
+ WHERE l.new_fact IS NULL
+    OR (l.new_fact - 'order_time') IS DISTINCT FROM (f.fact - 'order_time')
+    OR (l.new_fact ->> 'order_time')::timestamptz IS DISTINCT FROM f.order_time
+UNION ALL
+SELECT NULL::int, l.symbol, l.order_id, 'audited_fact_missing',
+       l.new_fact::text, 'no fact',
+       format('audit row %s (%s) says the fact exists, the ledger lacks it: deleted with the ledger trigger disabled or truncated', l.audit_id, l.operation)
+  FROM latest l
+ WHERE l.operation IN ('INSERT', 'UPDATE')
+   AND NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = l.order_id)
+UNION ALL
+SELECT NULL::int, x.symbol, x.transfer_id, 'transfer_not_audited',
+       'an INSERT or UPDATE row in trade_transfers_audit', x.fact::text,
+       'the transfer was written with its trigger disabled (owner or superuser)'
+  FROM transfers x
+ WHERE NOT EXISTS (SELECT 1 FROM latest_transfer l WHERE l.transfer_id = x.transfer_id)
+UNION ALL
+SELECT NULL::int, x.symbol, x.transfer_id, 'transfer_differs_from_audit',
+       coalesce(l.new_fact::text, 'deleted'), x.fact::text,
+       format('the transfer differs from its latest audit row %s (%s): changed with its trigger disabled', l.audit_id, l.operation)
+  FROM transfers x JOIN latest_transfer l ON l.transfer_id = x.transfer_id
+ WHERE l.new_fact IS NULL
+    OR (l.new_fact - 'transfer_time') IS DISTINCT FROM (x.fact - 'transfer_time')
+    OR (l.new_fact ->> 'transfer_time')::timestamptz IS DISTINCT FROM x.transfer_time
+UNION ALL
+SELECT NULL::int, l.symbol, l.transfer_id, 'audited_transfer_missing',
+       l.new_fact::text, 'no transfer',
+       format('audit row %s (%s) says the transfer exists, trade_transfers lacks it: deleted with its trigger disabled or truncated', l.audit_id, l.operation)
+  FROM latest_transfer l
+ WHERE l.operation IN ('INSERT', 'UPDATE')
+   AND NOT EXISTS (SELECT 1 FROM trade_transfers x WHERE x.transfer_id = l.transfer_id);
+
 -- ---- computed data -----------------------------------------------------------------------
 ALTER TABLE fifo_allocation_versions ADD COLUMN pooling text NOT NULL DEFAULT 'universal'
   CONSTRAINT fifo_allocation_versions_pooling_must_be_known CHECK (pooling IN ('universal', 'per_account'));
@@ -318,91 +324,23 @@ ALTER TABLE fifo_rebuild_reviews ADD COLUMN issue_type text NOT NULL DEFAULT 'un
 ALTER TABLE fifo_rebuild_reviews DROP CONSTRAINT fifo_rebuild_reviews_pkey;
 ALTER TABLE fifo_rebuild_reviews ADD PRIMARY KEY (computation_id, symbol, issue_type, order_id);
 
--- 013's finish, copying the account of the rows the rebuild did not compute.
-CREATE OR REPLACE FUNCTION fifo_rebuild_finish(p_version int, p_computation_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+-- 013's finish copies the account of the rows the rebuild did not compute; its swap applies
+-- the snapshots' pooling and both kinds of staged review items, and resolves a pending
+-- unmatched_transfer whose transfer is now covered (or gone).
+DO $rebuild$
 DECLARE
-  stage constant text := fifo_rebuild_stage(p_version, p_computation_id);
+  nl constant text := chr(10);
+  d text;
 BEGIN
-  IF to_regclass(quote_ident(stage)) IS NULL THEN
-    RAISE EXCEPTION 'fifo_rebuild_finish: no stage % for run %', stage, p_computation_id USING ERRCODE = 'undefined_table';
-  END IF;
-  EXECUTE format($q$INSERT INTO %I (allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id, allocated_size,
-      buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd,
-      allocation_time, computation_id, account)
-    SELECT allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id, allocated_size,
-           buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd,
-           allocation_time, computation_id, account
-      FROM fifo_allocations a
-     WHERE a.allocation_version = $1
-       AND NOT EXISTS (SELECT 1 FROM fifo_rebuild_symbols s WHERE s.computation_id = $2 AND s.symbol = a.symbol)$q$, stage)
-    USING p_version, p_computation_id;
-  EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I PRIMARY KEY (allocation_version, symbol, sell_order_id, allocation_seq)',
-                 stage, stage || '_pkey');
-  EXECUTE format('CREATE INDEX %I ON %I (allocation_version, symbol) WHERE buy_order_id IS NULL', stage || '_unmatched', stage);
-  -- lets ATTACH skip its scan of the rows
-  EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (allocation_version IS NOT NULL AND allocation_version = %s)',
-                 stage, stage || '_version', p_version);
-  EXECUTE format('ANALYZE %I', stage);
-END $$;
-
--- 013's swap, with the snapshot's pooling and both kinds of staged review items: an
--- unmatched_transfer still pending whose transfer is now covered (or gone) is resolved.
-CREATE OR REPLACE FUNCTION fifo_rebuild_swap(p_version int, p_computation_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-DECLARE
-  stage constant text := fifo_rebuild_stage(p_version, p_computation_id);
-  part constant text := fifo_allocation_partition(p_version);
-BEGIN
-  -- DETACH waits for every reader of fifo_allocations: wait a while, not forever (till the transaction ends)
-  PERFORM set_config('lock_timeout', '10s', true);
-  IF to_regclass(quote_ident(stage)) IS NULL THEN
-    RAISE EXCEPTION 'fifo_rebuild_swap: no stage % for run %', stage, p_computation_id USING ERRCODE = 'undefined_table';
-  END IF;
-  EXECUTE format('ALTER TABLE fifo_allocations DETACH PARTITION %I', part);
-  EXECUTE format('DROP TABLE %I', part);
-  EXECUTE format('ALTER TABLE %I RENAME TO %I', stage, part);
-  EXECUTE format('ALTER INDEX %I RENAME TO %I', stage || '_pkey', part || '_pkey');
-  EXECUTE format('ALTER INDEX %I RENAME TO %I', stage || '_unmatched', part || '_allocation_version_symbol_idx');
-  EXECUTE format('ALTER TABLE fifo_allocations ATTACH PARTITION %I FOR VALUES IN (%s)', part, p_version);
-  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', part, stage || '_version');
-  EXECUTE format('REVOKE ALL ON %I FROM fifo_engine', part);
-  EXECUTE format('ALTER TABLE %I RESET (autovacuum_enabled)', part);
-
-  DELETE FROM fifo_inventory_snapshot s USING fifo_rebuild_symbols r
-   WHERE r.computation_id = p_computation_id AND s.allocation_version = p_version AND s.symbol = r.symbol
-     AND r.watermark_time IS NULL;
-  INSERT INTO fifo_inventory_snapshot AS s (allocation_version, symbol, method, open_lots, open_lot_count, open_size,
-      watermark_time, watermark_side, watermark_order_id, trades_processed, last_audit_id, computation_id, computed_at, pooling)
-  SELECT p_version, r.symbol, r.method, r.open_lots, jsonb_array_length(r.open_lots),
-         (SELECT coalesce(sum((l ->> 'remaining')::numeric), 0) FROM jsonb_array_elements(r.open_lots) l),
-         r.watermark_time, r.watermark_side, r.watermark_order_id, r.trades_processed, r.last_audit_id, p_computation_id, now(),
-         r.pooling
-    FROM fifo_rebuild_symbols r
-   WHERE r.computation_id = p_computation_id AND r.watermark_time IS NOT NULL
-  ON CONFLICT (allocation_version, symbol) DO UPDATE SET
-     method = excluded.method, open_lots = excluded.open_lots, open_lot_count = excluded.open_lot_count,
-     open_size = excluded.open_size, watermark_time = excluded.watermark_time,
-     watermark_side = excluded.watermark_side, watermark_order_id = excluded.watermark_order_id,
-     trades_processed = excluded.trades_processed, last_audit_id = excluded.last_audit_id,
-     computation_id = excluded.computation_id, computed_at = excluded.computed_at, pooling = excluded.pooling;
-
-  -- as functions/compute.ts writes them: never a duplicate, a closed item never reopened
-  INSERT INTO manual_review_queue AS q (allocation_version, symbol, order_id, issue_type, item_key, severity, details, computation_id)
-  SELECT p_version, r.symbol, r.order_id, r.issue_type, r.order_id, r.severity, r.details, p_computation_id
-    FROM fifo_rebuild_reviews r WHERE r.computation_id = p_computation_id
-  ON CONFLICT (allocation_version, symbol, issue_type, item_key) DO UPDATE
-     SET details = excluded.details, severity = excluded.severity, updated_at = now(), computation_id = excluded.computation_id
-   WHERE q.status = 'pending';
-  UPDATE manual_review_queue q
-     SET status = 'resolved', resolved_at = now(), updated_at = now(), resolved_by = 'fifo_compute',
-         resolution_note = 'matched by a later computation', computation_id = p_computation_id
-   WHERE q.allocation_version = p_version AND q.issue_type = 'unmatched_sell' AND q.status = 'pending'
-     AND q.symbol IN (SELECT r.symbol FROM fifo_rebuild_symbols r WHERE r.computation_id = p_computation_id)
-     AND NOT EXISTS (SELECT 1 FROM fifo_allocations a
-                      WHERE a.allocation_version = q.allocation_version AND a.symbol = q.symbol
-                        AND a.sell_order_id = q.item_key AND a.buy_order_id IS NULL);
-  UPDATE manual_review_queue q
+  d := (SELECT definition FROM fifo_018_replaced WHERE name = 'fifo_rebuild_finish(integer,bigint)');
+  d := fifo_018_patch(d, 'allocation_time, computation_id)', 'allocation_time, computation_id, account)');
+  EXECUTE fifo_018_patch(d, 'allocation_time, computation_id' || nl, 'allocation_time, computation_id, account' || nl);
+  d := (SELECT definition FROM fifo_018_replaced WHERE name = 'fifo_rebuild_swap(integer,bigint)');
+  d := fifo_018_patch(d, 'computation_id, computed_at)', 'computation_id, computed_at, pooling)');
+  d := fifo_018_patch(d, 'p_computation_id, now()', 'p_computation_id, now(), r.pooling');
+  d := fifo_018_patch(d, 'computed_at = excluded.computed_at;', 'computed_at = excluded.computed_at, pooling = excluded.pooling;');
+  d := fifo_018_patch(d, $$r.order_id, 'unmatched_sell', r.order_id$$, 'r.order_id, r.issue_type, r.order_id');
+  EXECUTE fifo_018_patch(d, '  -- a change that arrived after the rebuild read its symbol keeps its marker', $$  UPDATE manual_review_queue q
      SET status = 'resolved', resolved_at = now(), updated_at = now(), resolved_by = 'fifo_compute',
          resolution_note = 'covered by a later computation', computation_id = p_computation_id
    WHERE q.allocation_version = p_version AND q.issue_type = 'unmatched_transfer' AND q.status = 'pending'
@@ -410,13 +348,9 @@ BEGIN
      AND NOT EXISTS (SELECT 1 FROM fifo_rebuild_reviews r
                       WHERE r.computation_id = p_computation_id AND r.symbol = q.symbol
                         AND r.issue_type = 'unmatched_transfer' AND r.order_id = q.item_key);
-  -- a change that arrived after the rebuild read its symbol keeps its marker
-  DELETE FROM fifo_dirty_symbols d USING fifo_rebuild_symbols r
-   WHERE r.computation_id = p_computation_id AND d.allocation_version = p_version AND d.symbol = r.symbol
-     AND d.last_audit_id <= r.last_audit_id;
-  DELETE FROM fifo_rebuild_symbols WHERE computation_id = p_computation_id;
-  DELETE FROM fifo_rebuild_reviews WHERE computation_id = p_computation_id;
-END $$;
+  -- a change that arrived after the rebuild read its symbol keeps its marker$$);
+END
+$rebuild$;
 
 -- ---- views -------------------------------------------------------------------------------
 -- 015's per-sell figures, the sell's account at the end (views built on it keep their columns).
@@ -569,6 +503,7 @@ GRANT SELECT ON trade_transfers TO fifo_reader, fifo_engine;
 GRANT SELECT ON trade_transfers_audit TO fifo_engine;
 GRANT SELECT ON v_sell_pnl, v_tax_lots, v_pnl_by_symbol_account, v_open_lots_by_account, v_open_positions_by_account,
   v_audit_trail_discrepancies TO fifo_reader, fifo_engine;
+DROP FUNCTION fifo_018_patch(text, text, text);
 SELECT fifo_apply_security();
 GRANT EXECUTE ON FUNCTION fifo_open_position_by_account(int, timestamptz, text[], text) TO fifo_reader;
 
@@ -598,239 +533,31 @@ DROP FUNCTION fifo_open_position_by_account(int, timestamptz, text[], text);
 DROP VIEW v_open_positions_by_account;
 DROP VIEW v_open_lots_by_account;
 DROP VIEW v_pnl_by_symbol_account;
--- 007's tax lots (it reads the account column)
-DROP VIEW v_tax_lots;
-CREATE VIEW v_tax_lots AS
-SELECT a.allocation_version,
-       extract(year FROM a.sell_time AT TIME ZONE 'UTC')::int               AS tax_year,
-       a.symbol,
-       split_part(a.symbol, '-', 1)                                         AS asset,
-       split_part(a.symbol, '-', 2)                                         AS quote_currency,
-       trim_scale(a.allocated_size)::text || ' ' || split_part(a.symbol, '-', 1) AS description,
-       a.allocated_size                                                     AS quantity,
-       (a.buy_time AT TIME ZONE 'UTC')::date                                AS date_acquired,
-       (a.sell_time AT TIME ZONE 'UTC')::date                               AS date_sold,
-       a.proceeds_usd,
-       a.cost_basis_usd,
-       a.pnl_usd                                                            AS gain_or_loss_usd,
-       CASE WHEN a.buy_order_id IS NULL THEN 'unknown'
-            WHEN (a.sell_time AT TIME ZONE 'UTC')::date > ((a.buy_time AT TIME ZONE 'UTC')::date + interval '1 year')::date
-            THEN 'long' ELSE 'short' END                                    AS term,
-       a.sell_order_id,
-       a.buy_order_id,
-       a.allocation_seq,
-       a.buy_time,
-       a.sell_time,
-       q.review_id                                                          AS unmatched_review_id
-  FROM fifo_allocations a
-  LEFT JOIN manual_review_queue q
-         ON a.buy_order_id IS NULL AND q.allocation_version = a.allocation_version AND q.symbol = a.symbol
-        AND q.issue_type = 'unmatched_sell' AND q.item_key = a.sell_order_id;
-GRANT SELECT ON v_tax_lots TO fifo_reader, fifo_engine;
-
--- v_sell_pnl keeps its last column, empty: views of later migrations may be built on it (a
--- view's columns cannot be dropped in place), and 015's down drops the view anyway
-CREATE OR REPLACE VIEW v_sell_pnl AS
-SELECT p.allocation_version, p.symbol, p.sell_order_id, p.sell_time, p.sell_price, p.sell_size,
-       p.matched_size, p.unmatched_size, p.lots_used, p.proceeds_usd, p.cost_basis_usd, p.realized_pnl_usd,
-       p.sell_fee_usd, p.buy_fee_usd, p.first_buy_time, p.last_buy_time, p.source, p.trigger,
-       split_part(p.symbol, '-', 2)                  AS quote,
-       (p.sell_time AT TIME ZONE 'UTC')::date        AS day,
-       p.sell_fee_usd + p.buy_fee_usd                AS fees_usd,
-       p.unmatched_proceeds_usd,
-       p.realized_pnl_usd IS NOT NULL                AS is_matched,
-       coalesce(p.realized_pnl_usd > 0, false)       AS is_win,
-       coalesce(p.realized_pnl_usd < 0, false)       AS is_loss,
-       p.unmatched_size > 0                          AS has_unmatched,
-       NULL::text                                    AS account
-  FROM (SELECT a.allocation_version,
-               a.symbol,
-               a.sell_order_id,
-               min(a.sell_time)                                              AS sell_time,
-               min(a.sell_price)                                             AS sell_price,
-               sum(a.allocated_size)                                         AS sell_size,
-               coalesce(sum(a.allocated_size) FILTER (WHERE a.buy_order_id IS NOT NULL), 0) AS matched_size,
-               coalesce(sum(a.allocated_size) FILTER (WHERE a.buy_order_id IS NULL), 0)     AS unmatched_size,
-               count(a.buy_order_id)                                         AS lots_used,
-               sum(a.proceeds_usd) FILTER (WHERE a.buy_order_id IS NOT NULL) AS proceeds_usd,
-               sum(a.cost_basis_usd)                                         AS cost_basis_usd,
-               sum(a.pnl_usd)                                                AS realized_pnl_usd,
-               sum(a.sell_fee_usd)                                           AS sell_fee_usd,
-               coalesce(sum(a.buy_fee_usd), 0)                               AS buy_fee_usd,
-               min(a.buy_time)                                               AS first_buy_time,
-               max(a.buy_time)                                               AS last_buy_time,
-               t.source,
-               t.trigger,
-               sum(a.proceeds_usd) FILTER (WHERE a.buy_order_id IS NULL)     AS unmatched_proceeds_usd
-          FROM fifo_allocations a
-          LEFT JOIN trade_records t ON t.order_id = a.sell_order_id AND t.symbol = a.symbol
-         GROUP BY a.allocation_version, a.symbol, a.sell_order_id, t.source, t.trigger) p;
-
--- 011's audit-trail check
-CREATE OR REPLACE VIEW v_audit_trail_discrepancies AS
-WITH latest AS (
-  SELECT DISTINCT ON (a.order_id) a.audit_id, a.operation, a.symbol, a.order_id, a.new_fact
-    FROM trade_records_audit a
-   ORDER BY a.order_id, a.audit_id DESC
-), facts AS (
-  SELECT t.order_id, t.symbol, fifo_utc(t.order_time) AS order_time,
-         fifo_fact_json(t.order_id, t.symbol, t.side, t.size::numeric, t.price::numeric, t.total_fees_usd::numeric,
-                        fifo_utc(t.order_time), t.source, t.trigger) AS fact
-    FROM trade_records t
-)
-SELECT NULL::int AS allocation_version, f.symbol, f.order_id, 'fact_not_audited'::text AS check_name,
-       'an INSERT or UPDATE row in trade_records_audit'::text AS expected, f.fact::text AS actual,
-       'the fact was written with the ledger trigger disabled (owner or superuser)'::text AS details
-  FROM facts f
- WHERE NOT EXISTS (SELECT 1 FROM latest l WHERE l.order_id = f.order_id)
-   AND NOT EXISTS (SELECT 1 FROM trade_records_legacy_snapshot s WHERE s.order_id = f.order_id AND s.symbol = f.symbol)
-UNION ALL
-SELECT NULL::int, f.symbol, f.order_id, 'fact_differs_from_audit',
-       coalesce(l.new_fact::text, 'deleted'), f.fact::text,
-       format('the fact differs from its latest audit row %s (%s): changed with the ledger trigger disabled', l.audit_id, l.operation)
-  FROM facts f JOIN latest l ON l.order_id = f.order_id
- WHERE l.new_fact IS NULL
-    OR (l.new_fact - 'order_time') IS DISTINCT FROM (f.fact - 'order_time')
-    OR (l.new_fact ->> 'order_time')::timestamptz IS DISTINCT FROM f.order_time
-UNION ALL
-SELECT NULL::int, l.symbol, l.order_id, 'audited_fact_missing',
-       l.new_fact::text, 'no fact',
-       format('audit row %s (%s) says the fact exists, the ledger lacks it: deleted with the ledger trigger disabled or truncated', l.audit_id, l.operation)
-  FROM latest l
- WHERE l.operation IN ('INSERT', 'UPDATE')
-   AND NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.order_id = l.order_id);
-
--- 011's ledger trigger
-CREATE OR REPLACE FUNCTION fifo_record_fact_changes() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+-- What the up replaced comes back as it was. v_sell_pnl keeps its last column, empty: views
+-- of later migrations may be built on it (a view's columns cannot be dropped in place), and
+-- 015's down drops the view anyway.
+DO $restore$
 DECLARE
-  symbols text[];
-  affected timestamptz[];
-  audit_ids bigint[];
-  actor constant text := coalesce(nullif(current_setting('role'), 'none'), session_user);
+  r record;
+  def text;
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    WITH audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, new_fact, changed_by)
-      SELECT 'INSERT', n.symbol, n.order_id, fifo_utc(n.order_time), fifo_fact_json(n.order_id, n.symbol, n.side,
-               n.size::numeric, n.price::numeric, n.total_fees_usd::numeric, fifo_utc(n.order_time), n.source, n.trigger), actor
-        FROM new_rows n
-      RETURNING symbol, affected_time, audit_id)
-    SELECT array_agg(symbol), array_agg(affected_time), array_agg(audit_id) INTO symbols, affected, audit_ids
-      FROM audited;
-  ELSIF TG_OP = 'DELETE' THEN
-    WITH audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, old_fact, changed_by)
-      SELECT 'DELETE', o.symbol, o.order_id, fifo_utc(o.order_time), fifo_fact_json(o.order_id, o.symbol, o.side,
-               o.size::numeric, o.price::numeric, o.total_fees_usd::numeric, fifo_utc(o.order_time), o.source, o.trigger), actor
-        FROM old_rows o
-      RETURNING symbol, affected_time, audit_id)
-    SELECT array_agg(symbol), array_agg(affected_time), array_agg(audit_id) INTO symbols, affected, audit_ids
-      FROM audited;
+  FOR r IN SELECT * FROM fifo_018_replaced WHERE name LIKE 'fifo\_%' LOOP
+    EXECUTE r.definition;
+  END LOOP;
+  EXECUTE 'CREATE OR REPLACE VIEW v_audit_trail_discrepancies AS ' || (SELECT definition FROM fifo_018_replaced WHERE name = 'v_audit_trail_discrepancies');
+  DROP VIEW v_tax_lots;
+  EXECUTE 'CREATE VIEW v_tax_lots AS ' || (SELECT definition FROM fifo_018_replaced WHERE name = 'v_tax_lots');
+  GRANT SELECT ON v_tax_lots TO fifo_reader, fifo_engine;
+  def := (SELECT definition FROM fifo_018_replaced WHERE name = 'v_sell_pnl (with account)');
+  IF def IS NOT NULL THEN
+    EXECUTE 'CREATE OR REPLACE VIEW v_sell_pnl AS ' || def;
   ELSE
-    WITH pairs AS (
-      SELECT o.order_id, o.symbol AS old_symbol, n.symbol, least(fifo_utc(o.order_time), fifo_utc(n.order_time)) AS affected_time,
-             fifo_fact_json(o.order_id, o.symbol, o.side, o.size::numeric, o.price::numeric, o.total_fees_usd::numeric, fifo_utc(o.order_time), o.source, o.trigger) AS old_fact,
-             fifo_fact_json(n.order_id, n.symbol, n.side, n.size::numeric, n.price::numeric, n.total_fees_usd::numeric, fifo_utc(n.order_time), n.source, n.trigger) AS new_fact
-        FROM old_rows o JOIN new_rows n USING (order_id)
-    ), audited AS (
-      INSERT INTO trade_records_audit (operation, symbol, order_id, affected_time, old_fact, new_fact, changed_by)
-      SELECT 'UPDATE', symbol, order_id, affected_time, old_fact, new_fact, actor
-        FROM pairs WHERE old_fact IS DISTINCT FROM new_fact
-      RETURNING symbol, affected_time, audit_id, old_fact ->> 'symbol' AS old_symbol
-    ), touched AS (
-      SELECT symbol, affected_time, audit_id FROM audited
-      UNION ALL
-      SELECT old_symbol, affected_time, audit_id FROM audited WHERE old_symbol <> symbol)
-    SELECT array_agg(symbol), array_agg(affected_time), array_agg(audit_id) INTO symbols, affected, audit_ids
-      FROM touched;
+    def := rtrim(rtrim((SELECT definition FROM fifo_018_replaced WHERE name = 'v_sell_pnl')), ';');
+    EXECUTE 'CREATE OR REPLACE VIEW v_sell_pnl AS SELECT o.*, NULL::text AS account FROM (' || def || ') o';
   END IF;
-  PERFORM fifo_mark_dirty(symbols, affected, audit_ids);
-  RETURN NULL;
-END $$;
-
--- 013's swap and finish
-CREATE OR REPLACE FUNCTION fifo_rebuild_finish(p_version int, p_computation_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-DECLARE
-  stage constant text := fifo_rebuild_stage(p_version, p_computation_id);
-BEGIN
-  IF to_regclass(quote_ident(stage)) IS NULL THEN
-    RAISE EXCEPTION 'fifo_rebuild_finish: no stage % for run %', stage, p_computation_id USING ERRCODE = 'undefined_table';
-  END IF;
-  EXECUTE format($q$INSERT INTO %I (allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id, allocated_size,
-      buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd,
-      allocation_time, computation_id)
-    SELECT allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id, allocated_size,
-           buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd,
-           allocation_time, computation_id
-      FROM fifo_allocations a
-     WHERE a.allocation_version = $1
-       AND NOT EXISTS (SELECT 1 FROM fifo_rebuild_symbols s WHERE s.computation_id = $2 AND s.symbol = a.symbol)$q$, stage)
-    USING p_version, p_computation_id;
-  EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I PRIMARY KEY (allocation_version, symbol, sell_order_id, allocation_seq)',
-                 stage, stage || '_pkey');
-  EXECUTE format('CREATE INDEX %I ON %I (allocation_version, symbol) WHERE buy_order_id IS NULL', stage || '_unmatched', stage);
-  EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (allocation_version IS NOT NULL AND allocation_version = %s)',
-                 stage, stage || '_version', p_version);
-  EXECUTE format('ANALYZE %I', stage);
-END $$;
-
-CREATE OR REPLACE FUNCTION fifo_rebuild_swap(p_version int, p_computation_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-DECLARE
-  stage constant text := fifo_rebuild_stage(p_version, p_computation_id);
-  part constant text := fifo_allocation_partition(p_version);
-BEGIN
-  PERFORM set_config('lock_timeout', '10s', true);
-  IF to_regclass(quote_ident(stage)) IS NULL THEN
-    RAISE EXCEPTION 'fifo_rebuild_swap: no stage % for run %', stage, p_computation_id USING ERRCODE = 'undefined_table';
-  END IF;
-  EXECUTE format('ALTER TABLE fifo_allocations DETACH PARTITION %I', part);
-  EXECUTE format('DROP TABLE %I', part);
-  EXECUTE format('ALTER TABLE %I RENAME TO %I', stage, part);
-  EXECUTE format('ALTER INDEX %I RENAME TO %I', stage || '_pkey', part || '_pkey');
-  EXECUTE format('ALTER INDEX %I RENAME TO %I', stage || '_unmatched', part || '_allocation_version_symbol_idx');
-  EXECUTE format('ALTER TABLE fifo_allocations ATTACH PARTITION %I FOR VALUES IN (%s)', part, p_version);
-  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', part, stage || '_version');
-  EXECUTE format('REVOKE ALL ON %I FROM fifo_engine', part);
-  EXECUTE format('ALTER TABLE %I RESET (autovacuum_enabled)', part);
-
-  DELETE FROM fifo_inventory_snapshot s USING fifo_rebuild_symbols r
-   WHERE r.computation_id = p_computation_id AND s.allocation_version = p_version AND s.symbol = r.symbol
-     AND r.watermark_time IS NULL;
-  INSERT INTO fifo_inventory_snapshot AS s (allocation_version, symbol, method, open_lots, open_lot_count, open_size,
-      watermark_time, watermark_side, watermark_order_id, trades_processed, last_audit_id, computation_id, computed_at)
-  SELECT p_version, r.symbol, r.method, r.open_lots, jsonb_array_length(r.open_lots),
-         (SELECT coalesce(sum((l ->> 'remaining')::numeric), 0) FROM jsonb_array_elements(r.open_lots) l),
-         r.watermark_time, r.watermark_side, r.watermark_order_id, r.trades_processed, r.last_audit_id, p_computation_id, now()
-    FROM fifo_rebuild_symbols r
-   WHERE r.computation_id = p_computation_id AND r.watermark_time IS NOT NULL
-  ON CONFLICT (allocation_version, symbol) DO UPDATE SET
-     method = excluded.method, open_lots = excluded.open_lots, open_lot_count = excluded.open_lot_count,
-     open_size = excluded.open_size, watermark_time = excluded.watermark_time,
-     watermark_side = excluded.watermark_side, watermark_order_id = excluded.watermark_order_id,
-     trades_processed = excluded.trades_processed, last_audit_id = excluded.last_audit_id,
-     computation_id = excluded.computation_id, computed_at = excluded.computed_at;
-  INSERT INTO manual_review_queue AS q (allocation_version, symbol, order_id, issue_type, item_key, severity, details, computation_id)
-  SELECT p_version, r.symbol, r.order_id, 'unmatched_sell', r.order_id, r.severity, r.details, p_computation_id
-    FROM fifo_rebuild_reviews r WHERE r.computation_id = p_computation_id
-  ON CONFLICT (allocation_version, symbol, issue_type, item_key) DO UPDATE
-     SET details = excluded.details, severity = excluded.severity, updated_at = now(), computation_id = excluded.computation_id
-   WHERE q.status = 'pending';
-  UPDATE manual_review_queue q
-     SET status = 'resolved', resolved_at = now(), updated_at = now(), resolved_by = 'fifo_compute',
-         resolution_note = 'matched by a later computation', computation_id = p_computation_id
-   WHERE q.allocation_version = p_version AND q.issue_type = 'unmatched_sell' AND q.status = 'pending'
-     AND q.symbol IN (SELECT r.symbol FROM fifo_rebuild_symbols r WHERE r.computation_id = p_computation_id)
-     AND NOT EXISTS (SELECT 1 FROM fifo_allocations a
-                      WHERE a.allocation_version = q.allocation_version AND a.symbol = q.symbol
-                        AND a.sell_order_id = q.item_key AND a.buy_order_id IS NULL);
-  DELETE FROM fifo_dirty_symbols d USING fifo_rebuild_symbols r
-   WHERE r.computation_id = p_computation_id AND d.allocation_version = p_version AND d.symbol = r.symbol
-     AND d.last_audit_id <= r.last_audit_id;
-  DELETE FROM fifo_rebuild_symbols WHERE computation_id = p_computation_id;
-  DELETE FROM fifo_rebuild_reviews WHERE computation_id = p_computation_id;
-END $$;
+END
+$restore$;
+DROP TABLE fifo_018_replaced;
 
 DELETE FROM fifo_rebuild_reviews WHERE issue_type <> 'unmatched_sell';
 ALTER TABLE fifo_rebuild_reviews DROP CONSTRAINT fifo_rebuild_reviews_pkey;

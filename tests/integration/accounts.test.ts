@@ -117,6 +117,14 @@ describe('transfers and accounts as facts', () => {
         UNION ALL SELECT audit_id::text, 'transfer' FROM trade_transfers_audit WHERE transfer_id = 'd2' ORDER BY 1`);
     expect(ids.map((r) => r.op)).toEqual(['transfer', 'INSERT:default', 'UPDATE:B']);
     expect(await t.query(`SELECT * FROM v_audit_trail_discrepancies`)).toEqual([]);
+    // a transfer changed behind its trigger's back shows, as a fill would
+    await t.query(`ALTER TABLE trade_transfers DISABLE TRIGGER trade_transfers_audit_update`);
+    await t.query(`UPDATE trade_transfers SET size = 7 WHERE transfer_id = 'd2'`);
+    await t.query(`ALTER TABLE trade_transfers ENABLE TRIGGER trade_transfers_audit_update`);
+    expect(await t.query(`SELECT order_id, check_name FROM v_allocation_discrepancies`)).toEqual([
+      { order_id: 'd2', check_name: 'transfer_differs_from_audit' }]);
+    await t.query(`UPDATE trade_transfers SET size = 1 WHERE transfer_id = 'd2'`);
+    expect(await t.query(`SELECT * FROM v_audit_trail_discrepancies`)).toEqual([]);
   });
 
   it('lets writers write transfers and readers read them, not the trail', async () => {
