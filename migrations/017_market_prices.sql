@@ -29,7 +29,8 @@ CREATE TABLE market_prices (
   CONSTRAINT market_prices_symbol_must_be_base_dash_quote CHECK (symbol ~ '^[A-Za-z0-9._]{1,32}-[A-Za-z0-9._]{1,32}$'),
   CONSTRAINT market_prices_symbol_must_be_upper_case CHECK (symbol = upper(symbol)),
   CONSTRAINT market_prices_source_must_be_a_tag
-    CHECK (length(source) BETWEEN 1 AND 100 AND source !~ '[[:cntrl:]]' AND source !~ '^\s|\s$')
+    -- what `fifo import prices` accepts: no C0/C1 control character, no space at either end
+    CHECK (length(source) BETWEEN 1 AND 100 AND source !~ '[\u0001-\u001F\u007F-\u009F]' AND source !~ '^\s|\s$')
 );
 COMMENT ON TABLE market_prices IS 'fifo-ledger: prices fed by the user (migration 017); key (symbol, price_time, source)';
 

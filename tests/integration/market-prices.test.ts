@@ -135,6 +135,8 @@ describe('open positions marked to market', () => {
       [`('SOLUSD', '2025-01-01Z', 1, 'x')`, 'market_prices_symbol_must_be_base_dash_quote'],
       [`('SOL-USD', '2025-01-01Z', 1, ' x')`, 'market_prices_source_must_be_a_tag'],
       [`('SOL-USD', '2025-01-01Z', 1, '')`, 'market_prices_source_must_be_a_tag'],
+      [`('SOL-USD', '2025-01-01Z', 1, E'a\\tb')`, 'market_prices_source_must_be_a_tag'],
+      [`('SOL-USD', '2025-01-01Z', 1, U&'a\\0085b')`, 'market_prices_source_must_be_a_tag'],
     ];
     for (const [values, rule] of bad) {
       await expect(t.query(`INSERT INTO market_prices (symbol, price_time, price, source) VALUES ${values}`), values)
