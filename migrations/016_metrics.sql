@@ -62,7 +62,7 @@ SELECT p.allocation_version, p.symbol, p.sell_order_id, p.sell_time, p.sell_pric
 --   largest win    the largest PnL of a sell (NULL: no win); largest loss the most negative
 CREATE FUNCTION fifo_trading_metrics(p_version int, p_tz text DEFAULT 'UTC', p_from timestamptz DEFAULT NULL,
                                      p_to timestamptz DEFAULT NULL, p_to_inclusive boolean DEFAULT true,
-                                  p_account text DEFAULT NULL)
+                                     p_account text DEFAULT NULL)
 RETURNS TABLE (dimension text, key text, quote text, sells bigint, matched_sells bigint, winning_sells bigint,
                losing_sells bigint, win_rate_pct numeric, realized_pnl numeric, gross_profit numeric, gross_loss numeric,
                avg_win numeric, avg_loss numeric, profit_factor numeric, expectancy numeric, largest_win numeric,

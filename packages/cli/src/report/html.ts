@@ -103,18 +103,19 @@ function metricsHtml(rows: readonly MetricRow[], dim: string): string {
 function positionsHtml(d: ReportData): string {
   if (d.positions === null) return `<p id="open-positions" data-count="" style="margin:0;font-size:13px">Not available: ${esc(d.positions_unavailable ?? '')}.</p>`;
   if (d.positions.length === 0) return `<p id="open-positions" data-count="0" style="margin:0;font-size:13px">Nothing open.</p>`;
-  const cols = ['symbol', 'quantity', 'cost basis', 'price', 'price time (UTC)', 'market value', 'unrealized PnL', 'oldest lot'];
-  const head = cols.map((c, i) => `<th style="${TH}${i === 0 || i === 4 ? ';text-align:left' : ''}">${c}</th>`).join('');
+  const cols = ['symbol', 'quote', 'quantity', 'cost basis', 'price', 'price time (UTC)', 'market value', 'unrealized PnL', 'oldest lot'];
+  const head = cols.map((c, i) => `<th style="${TH}${i <= 1 || i === 5 ? ';text-align:left' : ''}">${c}</th>`).join('');
   const unknown = `<span class="unknown" style="color:${COLORS.warn}">unknown</span>`;
   const rows = d.positions.map((p) => {
     const stale = isStale(p);
     return `<tr class="position${stale ? ' stale' : ''}${p.price === null ? ' no-price' : ''}" data-symbol="${esc(p.symbol)}" data-quote="${esc(p.quote)}">` +
-      `<td style="${TD};text-align:left">${esc(p.symbol)}</td><td style="${TD}" data-value="${esc(p.quantity)}">${esc(p.quantity)}</td>` +
-      `<td style="${TD}" data-value="${esc(p.cost_basis)}">${money(p.cost_basis)} ${esc(p.quote)}</td>` +
+      `<td style="${TD};text-align:left">${esc(p.symbol)}</td><td style="${TD};text-align:left">${esc(p.quote)}</td>` +
+      `<td style="${TD}" data-value="${esc(p.quantity)}">${esc(p.quantity)}</td>` +
+      `<td style="${TD}" data-value="${esc(p.cost_basis)}">${money(p.cost_basis)}</td>` +
       `<td style="${TD}" data-value="${esc(p.price ?? '')}">${p.price === null ? unknown : esc(p.price)}</td>` +
-      `<td style="${TD};text-align:left">${p.price_time === null ? '' : esc(p.price_time.replace('T', ' ').replace('Z', ''))}` +
-      `${stale ? ` <span class="stale-mark" style="color:${COLORS.warn};font-weight:600">stale (${esc(p.price_age_hours ?? '')} h)</span>` : ''}</td>` +
-      `<td class="market-value" style="${TD}" data-value="${esc(p.market_value ?? '')}">${p.market_value === null ? unknown : `${money(p.market_value)} ${esc(p.quote)}`}</td>` +
+      `<td style="${TD};text-align:left" title="${esc(p.price_time ?? '')}">${p.price_time === null ? '' : esc(p.price_time.replace('T', ' ').slice(0, 16))}` +
+      `${stale ? `<br><span class="stale-mark" style="color:${COLORS.warn};font-weight:600">stale (${esc(p.price_age_hours ?? '')} h)</span>` : ''}</td>` +
+      `<td class="market-value" style="${TD}" data-value="${esc(p.market_value ?? '')}">${p.market_value === null ? unknown : money(p.market_value)}</td>` +
       `<td class="unrealized" style="${TD};color:${pnlColor(p.unrealized_pnl)}" data-value="${esc(p.unrealized_pnl ?? '')}">${p.unrealized_pnl === null ? unknown : money(p.unrealized_pnl)}</td>` +
       `<td style="${TD}">${esc(p.oldest_lot_age_days)} d</td></tr>`;
   }).join('');
