@@ -286,6 +286,9 @@ export const COMMANDS = {
   import: command({
     summary: 'load exchange fills as facts, one per fill, idempotently',
     actionNoun: 'format',
+    // the fill formats first, then prices (not a fills format)
+    actionError: (raw) => `${raw === undefined ? 'missing format' : `unknown format ${JSON.stringify(raw)}`}: ` +
+      `${Object.keys(IMPORT_FORMATS).join(' or ')} (fills), or prices (market prices)`,
     flags: importCommon,
     actions: {
       ...importActions,
