@@ -48,62 +48,76 @@ function before(method: Method, a: BuyLot, b: BuyLot): boolean {
 }
 
 /**
- * One account's open pieces, kept sorted in consumption order (array + head index). A buy is
- * appended in O(1) under FIFO and LIFO (it is the newest); a transferred piece goes to its place
- * as if bought in this account at its original time (binary search), merging with a piece of the
- * same buy already there.
+ * One account's open pieces: a binary heap in consumption order (the method's order of their
+ * buys), O(log n) per push and pop, with a map from buy to piece so that a transferred piece
+ * of a buy the account already holds is merged into it (an account holds one piece per buy).
+ * A partly consumed top piece stays on top: its key is its buy's.
  */
 export class AccountBook {
-  /** items[head..] in consumption order (LIFO: the array holds them oldest first, consumed from the end). */
-  private items: Piece[] = [];
-  private head = 0;
+  private heap: Piece[] = [];
+  private readonly byBuy = new Map<BuyLot, Piece>();
 
   constructor(private readonly method: Method) {}
 
   peek(): Piece | undefined {
-    return this.method === 'lifo' ? (this.items.length > this.head ? this.items[this.items.length - 1] : undefined) : this.items[this.head];
+    return this.heap[0];
   }
 
   /** Removes the top piece (fully consumed or moved whole). */
   pop(): void {
-    if (this.method === 'lifo') this.items.pop();
-    else {
-      this.items[this.head] = undefined as unknown as Piece;
-      this.head++;
+    const h = this.heap;
+    const top = h[0];
+    if (top === undefined) return;
+    this.byBuy.delete(top.buy);
+    const last = h.pop() as Piece;
+    const n = h.length;
+    if (n === 0) return;
+    const m = this.method;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      let c = l;
+      let child = h[l] as Piece;
+      if (l + 1 < n) {
+        const right = h[l + 1] as Piece;
+        if (before(m, right.buy, child.buy)) {
+          c = l + 1;
+          child = right;
+        }
+      }
+      if (!before(m, child.buy, last.buy)) break;
+      h[i] = child;
+      i = c;
     }
-    if (this.head === this.items.length) {
-      this.items.length = 0;
-      this.head = 0;
-    } else if (this.head >= 4096 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    h[i] = last;
   }
 
   /** Adds quantity of a buy to this account, at its place; merges with a piece of the same buy. */
   add(buy: BuyLot, quantity: bigint): void {
-    const items = this.items;
-    // array order: FIFO, LIFO by ord ascending; HIFO by consumption order
-    const key = this.method === 'lifo' ? 'fifo' : this.method;
-    const n = items.length;
-    if (n === this.head || before(key, (items[n - 1] as Piece).buy, buy)) {
-      items.push(new Piece(buy, quantity));
+    const held = this.byBuy.get(buy);
+    if (held !== undefined) {
+      held.remaining += quantity;
       return;
     }
-    let lo = this.head;
-    let hi = n - 1; // items[hi] is after buy (or the same buy)
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (before(key, (items[mid] as Piece).buy, buy)) lo = mid + 1;
-      else hi = mid;
+    const piece = new Piece(buy, quantity);
+    this.byBuy.set(buy, piece);
+    const h = this.heap;
+    const m = this.method;
+    let i = h.length;
+    h.push(piece);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = h[p] as Piece;
+      if (!before(m, buy, parent.buy)) break;
+      h[i] = parent;
+      i = p;
     }
-    const at = items[lo] as Piece;
-    if (at.buy === buy) at.remaining += quantity;
-    else items.splice(lo, 0, new Piece(buy, quantity));
+    h[i] = piece;
   }
 
   /** Open pieces (any order). */
   pieces(): Piece[] {
-    return this.items.slice(this.head);
+    return this.heap.slice();
   }
 }
