@@ -15,6 +15,7 @@ import type { ProcedureSession } from '../../packages/cli/src/compute/procedure-
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 import { testHost } from '../helpers/host.ts';
 import { createLoginRole } from '../helpers/roles.ts';
+import { runFifo } from '../helpers/cli.ts';
 
 const SEQUENCES = Number(process.env.FIFO_INCREMENTAL_SEQUENCES ?? 120);
 const from018 = () => readdirSync(migrationsDir).filter((f) => f.endsWith('.sql') && f >= '018_accounts.sql').length;
@@ -343,5 +344,61 @@ describe('per_account incremental computation', () => {
       { numRuns: SEQUENCES, seed: Number(process.env.FIFO_PROPERTY_SEED ?? 20261201) },
     );
     expect(await t.query(`SELECT * FROM v_allocation_discrepancies`)).toEqual([]);
+  });
+});
+
+describe('a per_account symbol streamed through the engine in parts', () => {
+  const withParts = (url: string, parts: number) => {
+    const u = new URL(url);
+    u.searchParams.set('options', `${u.searchParams.get('options') ?? ''} -c fifo.compute_part_trades=${parts}`);
+    return u.toString();
+  };
+  let t: TestSchema;
+  beforeAll(async () => {
+    t = await createTestSchema();
+    // deterministic pseudo-random fills in three accounts and transfers between them, many at equal times
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, account)
+      SELECT 'f' || i, 'STR-USD', CASE WHEN (i * 7) % 10 < 6 THEN 'buy' ELSE 'sell' END, 1 + (i * 13) % 5, 10 + (i * 31) % 17,
+             ((i * 3) % 4) * 0.001, '2026-01-01Z'::timestamptz + (i / 3) * interval '1 minute', (ARRAY['A', 'B', 'C'])[1 + (i * 11) % 3]
+        FROM generate_series(1, 700) i`);
+    await t.query(`INSERT INTO trade_transfers (transfer_id, symbol, from_account, to_account, size, transfer_time)
+      SELECT 'x' || i, 'STR-USD', (ARRAY['A', 'B', 'C'])[1 + i % 3], (ARRAY['A', 'B', 'C'])[1 + (i + 1 + i % 2) % 3],
+             1 + (i * 17) % 6, '2026-01-01Z'::timestamptz + ((i * 5) / 3) * interval '1 minute'
+        FROM generate_series(1, 140) i`);
+    await t.query(`INSERT INTO fifo_allocation_versions (allocation_version, method, pooling) VALUES
+      (2, 'hifo', 'per_account'), (3, 'hifo', 'per_account'), (4, 'fifo', 'per_account'), (5, 'fifo', 'per_account')`);
+  });
+  afterAll(() => t.drop());
+
+  const snaps = (v: number) => t.query(`SELECT symbol, open_lots::text, open_size::text, watermark_time, watermark_side, watermark_order_id,
+                                               trades_processed::int FROM fifo_inventory_snapshot WHERE allocation_version = $1`, [v]);
+  const reviews = (v: number) => t.query(`SELECT issue_type, item_key, severity, details::text FROM manual_review_queue
+                                           WHERE allocation_version = $1 ORDER BY 1, 2`, [v]);
+
+  it('gives the rows, snapshots and review items of the whole-symbol computation, and continues in parts', async () => {
+    for (const [v, parts] of [[2, 0], [3, 37], [4, 0], [5, 53]] as const) {
+      const r = await runFifo(['compute', '--version', String(v)], { DATABASE_URL: parts ? withParts(t.url, parts) : t.url });
+      expect(r.code).toBe(0);
+    }
+    for (const [whole, parts] of [[2, 3], [4, 5]] as const) {
+      const rows = await t.query(ROW_SQL, [whole, ['STR-USD']]);
+      expect(rows.length).toBeGreaterThan(200);
+      expect(await t.query(ROW_SQL, [parts, ['STR-USD']])).toEqual(rows);
+      expect(await snaps(parts)).toEqual(await snaps(whole));
+      expect(await reviews(parts)).toEqual(await reviews(whole));
+    }
+    expect((await reviews(2)).some((r) => r.issue_type === 'unmatched_transfer')).toBe(true);
+    // later events, then an incremental run in parts equals a full one
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, account)
+      SELECT 'g' || i, 'STR-USD', CASE WHEN i % 3 = 0 THEN 'sell' ELSE 'buy' END, 1 + i % 4, 20 + i % 9, 0,
+             '2026-06-01Z'::timestamptz + (i / 2) * interval '1 minute', (ARRAY['A', 'B', 'C'])[1 + i % 3]
+        FROM generate_series(1, 120) i`);
+    await t.query(`INSERT INTO trade_transfers (transfer_id, symbol, from_account, to_account, size, transfer_time)
+      SELECT 'y' || i, 'STR-USD', 'A', 'C', 1 + i % 3, '2026-06-01Z'::timestamptz + i * interval '1 minute' FROM generate_series(1, 30) i`);
+    expect((await runFifo(['compute', '--version', '3', '--incremental'], { DATABASE_URL: withParts(t.url, 41) })).code).toBe(0);
+    expect((await runFifo(['compute', '--version', '2', '--force'], { DATABASE_URL: t.url })).code).toBe(0);
+    expect(await t.query(ROW_SQL, [3, ['STR-USD']])).toEqual(await t.query(ROW_SQL, [2, ['STR-USD']]));
+    expect(await snaps(3)).toEqual(await snaps(2));
+    expect(await reviews(3)).toEqual(await reviews(2));
   });
 });
