@@ -33,10 +33,32 @@ BEGIN
 END $$;
 
 -- ---- trade_records.account ---------------------------------------------------------------
+-- An adopted ledger that already has an account column keeps it: text, given the default and
+-- NOT NULL when no row is NULL (else its NULL rows fail to compute, naming the fill).
 DO $account$
+DECLARE
+  col record;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'trade_records'::regclass AND attname = 'account' AND NOT attisdropped) THEN
+  SELECT format_type(atttypid, NULL) AS type, attnotnull, atthasdef INTO col FROM pg_attribute
+   WHERE attrelid = 'trade_records'::regclass AND attname = 'account' AND NOT attisdropped;
+  IF NOT FOUND THEN
     ALTER TABLE trade_records ADD COLUMN account text NOT NULL DEFAULT 'default';
+    RETURN;
+  END IF;
+  IF col.type <> 'text' THEN
+    RAISE EXCEPTION 'trade_records.account is of type %: fifo-ledger reads the account as text', col.type
+      USING ERRCODE = 'datatype_mismatch',
+            HINT = 'Convert it first, e.g. ALTER TABLE trade_records ALTER COLUMN account TYPE text';
+  END IF;
+  IF NOT col.atthasdef THEN
+    ALTER TABLE trade_records ALTER COLUMN account SET DEFAULT 'default';
+  END IF;
+  IF NOT col.attnotnull THEN
+    IF EXISTS (SELECT 1 FROM trade_records WHERE account IS NULL) THEN
+      RAISE NOTICE 'adopted trade_records has rows without an account; their symbols cannot be computed until corrected';
+    ELSE
+      ALTER TABLE trade_records ALTER COLUMN account SET NOT NULL;
+    END IF;
   END IF;
 END
 $account$;

@@ -66,6 +66,40 @@ describe('018: accounts and transfers, migrated forward on a ledger with data', 
   });
 });
 
+describe('018 on an adopted ledger that has an account column', () => {
+  it('keeps the accounts, gives the column its default and NOT NULL, and refuses a non-text one', async () => {
+    const t = await createTestSchema({
+      migrated: false,
+      before: `CREATE TABLE trade_records (order_id text PRIMARY KEY, symbol text NOT NULL, side text NOT NULL, size numeric NOT NULL,
+                 price numeric NOT NULL, order_time timestamptz NOT NULL, account text, pnl_usd numeric);
+               INSERT INTO trade_records VALUES ('b1', 'SOL-USD', 'buy', 1, 10, '2025-01-01Z', 'kraken', NULL),
+                                                ('s1', 'SOL-USD', 'sell', 1, 12, '2025-01-02Z', 'kraken', 2);`,
+    });
+    try {
+      await t.migrate('up');
+      expect(await t.query(`SELECT order_id, account FROM trade_records ORDER BY 1`)).toEqual([
+        { order_id: 'b1', account: 'kraken' }, { order_id: 's1', account: 'kraken' }]);
+      expect(await t.query(`SELECT is_nullable, column_default FROM information_schema.columns
+                             WHERE table_schema = current_schema() AND table_name = 'trade_records' AND column_name = 'account'`))
+        .toEqual([{ is_nullable: 'NO', column_default: "'default'::text" }]);
+      await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ('b2', 'SOL-USD', 'buy', 1, 10, now())`);
+      expect(await t.query(`SELECT account FROM trade_records WHERE order_id = 'b2'`)).toEqual([{ account: 'default' }]);
+    } finally {
+      await t.drop();
+    }
+    const bad = await createTestSchema({
+      migrated: false,
+      before: `CREATE TABLE trade_records (order_id text PRIMARY KEY, symbol text NOT NULL, side text NOT NULL, size numeric NOT NULL,
+                 price numeric NOT NULL, order_time timestamptz NOT NULL, account int)`,
+    });
+    try {
+      await expect(bad.migrate('up')).rejects.toThrow(/trade_records.account is of type integer/);
+    } finally {
+      await bad.drop();
+    }
+  });
+});
+
 describe('transfers and accounts as facts', () => {
   let t: TestSchema;
   beforeAll(async () => {
