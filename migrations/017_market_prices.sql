@@ -57,26 +57,34 @@ REVOKE ALL ON fifo_long_held_rules FROM PUBLIC;
 GRANT SELECT ON fifo_long_held_rules TO fifo_reader, fifo_engine;
 
 -- The lots open at p_at (NULL p_symbols: every symbol), the one definition the marked views and
--- the long_held_lot rule share.
+-- the long_held_lot rule share. plpgsql so that the symbols are one array before planning: a
+-- `p_symbols IS NULL OR ...` filter would scan the whole ledger for one symbol.
 CREATE FUNCTION fifo_open_lots_at(p_version int, p_at timestamptz, p_symbols text[] DEFAULT NULL)
 RETURNS TABLE (symbol text, buy_order_id text, buy_time timestamptz, buy_price numeric, buy_size numeric,
                remaining_size numeric, remaining_fee_usd numeric, cost_basis numeric)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  syms constant text[] := coalesce(p_symbols, ARRAY(SELECT l.s FROM fifo_ledger_symbols() l(s)));
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM fifo_allocation_versions v WHERE v.allocation_version = p_version) THEN
+    RETURN;
+  END IF;
+  RETURN QUERY
   SELECT b.symbol, b.order_id, fifo_utc(b.order_time), b.price::numeric, b.size::numeric,
          b.size::numeric - coalesce(c.consumed, 0),
          b.total_fees_usd::numeric - coalesce(c.fee_used, 0),
          b.price::numeric * (b.size::numeric - coalesce(c.consumed, 0)) + b.total_fees_usd::numeric - coalesce(c.fee_used, 0)
     FROM trade_records b
-    LEFT JOIN (SELECT a.symbol, a.buy_order_id, sum(a.allocated_size) AS consumed, sum(a.buy_fee_usd) AS fee_used
+    LEFT JOIN (SELECT a.symbol AS lot_symbol, a.buy_order_id AS lot_id, sum(a.allocated_size) AS consumed,
+                      sum(a.buy_fee_usd) AS fee_used
                  FROM fifo_allocations a
-                WHERE a.allocation_version = p_version AND a.buy_order_id IS NOT NULL AND a.sell_time <= p_at
-                  AND (p_symbols IS NULL OR a.symbol = ANY (p_symbols))
+                WHERE a.allocation_version = p_version AND a.symbol = ANY (syms) AND a.buy_order_id IS NOT NULL
+                  AND a.sell_time <= p_at
                 GROUP BY a.symbol, a.buy_order_id) c
-           ON c.symbol = b.symbol AND c.buy_order_id = b.order_id
-   WHERE b.side = 'buy' AND fifo_utc(b.order_time) <= p_at AND (p_symbols IS NULL OR b.symbol = ANY (p_symbols))
-     AND b.size::numeric > coalesce(c.consumed, 0)
-     AND EXISTS (SELECT 1 FROM fifo_allocation_versions v WHERE v.allocation_version = p_version)
-$$;
+           ON c.lot_symbol = b.symbol AND c.lot_id = b.order_id
+   WHERE b.symbol = ANY (syms) AND b.side = 'buy' AND fifo_utc(b.order_time) <= p_at
+     AND b.size::numeric > coalesce(c.consumed, 0);
+END $$;
 
 -- Each open lot at p_at with its symbol's latest price at or before p_at.
 CREATE FUNCTION fifo_open_lots_marked(p_version int, p_at timestamptz)
@@ -139,14 +147,23 @@ SELECT v.allocation_version, m.*
 -- computation after it wrote a batch's allocations.
 CREATE FUNCTION fifo_refresh_long_held_lots(p_version int, p_symbols text[], p_at timestamptz DEFAULT now(),
                                             p_computation_id bigint DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql AS $$
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  -- the symbols as one array before planning (as fifo_open_lots_at); NULL: every symbol of the
+  -- ledger and every one with a pending item (its trades may be gone)
+  syms constant text[] := coalesce(p_symbols, ARRAY(
+    SELECT l.s FROM fifo_ledger_symbols() l(s)
+    UNION SELECT q.symbol FROM manual_review_queue q
+           WHERE q.allocation_version = p_version AND q.issue_type = 'long_held_lot' AND q.status = 'pending'));
+  result jsonb;
+BEGIN
   WITH usual AS (
     SELECT a.symbol,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY a.sell_time - a.buy_time) AS median_held,
            count(*) AS pieces
       FROM fifo_allocations a
      WHERE a.allocation_version = p_version AND a.buy_order_id IS NOT NULL AND a.sell_time <= p_at
-       AND (p_symbols IS NULL OR a.symbol = ANY (p_symbols))
+       AND a.symbol = ANY (syms)
      GROUP BY a.symbol
   ), ruled AS (
     SELECT u.symbol, u.median_held, u.pieces, r.median_multiple, r.min_held,
@@ -156,7 +173,7 @@ RETURNS jsonb LANGUAGE sql AS $$
                      WHERE x.symbol IN (u.symbol, '*') ORDER BY (x.symbol = '*') LIMIT 1) r ON true
   ), open_lots AS (
     SELECT l.symbol, l.buy_order_id, l.buy_time, l.remaining_size
-      FROM fifo_open_lots_at(p_version, p_at, p_symbols) l
+      FROM fifo_open_lots_at(p_version, p_at, syms) l
   ), flagged AS (
     SELECT l.symbol, l.buy_order_id,
            jsonb_build_object(  -- amounts as text: exact decimals, never JSON floats
@@ -171,30 +188,42 @@ RETURNS jsonb LANGUAGE sql AS $$
       FROM open_lots l
       JOIN ruled r ON r.symbol = l.symbol
      WHERE p_at - l.buy_time > r.threshold
+  ), decided AS (
+    -- Per key, the queue's items against the open and flagged lots, by grouping one stream on
+    -- the key rather than joining: a join's plan hangs on estimates (a queue just filled has
+    -- none), and a nested loop over the lots would be quadratic. `facts`: the details less the
+    -- time held, so that an item is rewritten only when something else changed.
+    SELECT x.symbol, x.buy_order_id,
+           max(x.review_id) FILTER (WHERE x.src = 0)  AS pending_id,
+           bool_or(x.src = 3)                         AS closed,
+           bool_or(x.src = 1)                         AS still_open,
+           max(x.facts) FILTER (WHERE x.src = 0)      AS pending_facts,
+           max(x.facts) FILTER (WHERE x.src = 2)      AS flagged_facts,
+           (array_agg(x.details) FILTER (WHERE x.src = 2))[1] AS details
+      FROM (SELECT q.symbol, q.item_key AS buy_order_id,
+                   CASE WHEN q.status = 'pending' THEN q.review_id END AS review_id,
+                   CASE WHEN q.status = 'pending' THEN 0 ELSE 3 END AS src,
+                   (q.details - ARRAY['as_of', 'held', 'held_days'])::text AS facts, NULL::jsonb AS details
+              FROM manual_review_queue q
+             WHERE q.allocation_version = p_version AND q.issue_type = 'long_held_lot' AND q.symbol = ANY (syms)
+            UNION ALL
+            SELECT o.symbol, o.buy_order_id, NULL, 1, NULL, NULL FROM open_lots o
+            UNION ALL
+            SELECT f.symbol, f.buy_order_id, NULL, 2, (f.details - ARRAY['as_of', 'held', 'held_days'])::text, f.details
+              FROM flagged f) x
+     GROUP BY x.symbol, x.buy_order_id
   ), up AS (
+    -- new items, and pending ones whose facts changed; a closed item is never reopened (and the
+    -- conflict clause keeps it so if one closes meanwhile)
     INSERT INTO manual_review_queue AS q (allocation_version, symbol, order_id, issue_type, item_key, severity, details, computation_id)
-    SELECT p_version, f.symbol, f.buy_order_id, 'long_held_lot', f.buy_order_id, 'low', f.details, p_computation_id
-      FROM flagged f
+    SELECT p_version, d.symbol, d.buy_order_id, 'long_held_lot', d.buy_order_id, 'low', d.details, p_computation_id
+      FROM decided d
+     WHERE d.details IS NOT NULL AND NOT d.closed AND (d.pending_id IS NULL OR d.pending_facts IS DISTINCT FROM d.flagged_facts)
     ON CONFLICT (allocation_version, symbol, issue_type, item_key) DO UPDATE
        SET details = excluded.details, severity = excluded.severity, updated_at = now(),
            computation_id = coalesce(excluded.computation_id, q.computation_id)
-     -- only when more than the time held changed: a steady queue is not rewritten by every run
      WHERE q.status = 'pending'
-       AND q.details - ARRAY['as_of', 'held', 'held_days'] IS DISTINCT FROM excluded.details - ARRAY['as_of', 'held', 'held_days']
     RETURNING (q.xmax = 0) AS inserted
-  ), decided AS (
-    -- Pending items against open and flagged lots by grouping one stream on the key, not by
-    -- joining: a join's plan hangs on estimates (a queue just filled has none), and a nested
-    -- loop over the lots would be quadratic.
-    SELECT x.symbol, max(x.review_id) FILTER (WHERE x.src = 0) AS review_id,
-           bool_or(x.src = 1) AS still_open, bool_or(x.src = 2) AS flagged
-      FROM (SELECT q.symbol, q.item_key AS buy_order_id, q.review_id, 0 AS src
-              FROM manual_review_queue q
-             WHERE q.allocation_version = p_version AND q.issue_type = 'long_held_lot' AND q.status = 'pending'
-               AND (p_symbols IS NULL OR q.symbol = ANY (p_symbols))
-            UNION ALL SELECT o.symbol, o.buy_order_id, NULL, 1 FROM open_lots o
-            UNION ALL SELECT f.symbol, f.buy_order_id, NULL, 2 FROM flagged f) x
-     GROUP BY x.symbol, x.buy_order_id
   ), gone AS (
     -- pending items no longer flagged: disjoint from the rows `up` touches
     UPDATE manual_review_queue q
@@ -203,13 +232,15 @@ RETURNS jsonb LANGUAGE sql AS $$
                                   ELSE 'the lot is closed (sold, or its buy is gone)' END,
            computation_id = coalesce(p_computation_id, q.computation_id)
       FROM decided d
-     WHERE d.review_id IS NOT NULL AND NOT d.flagged AND q.review_id = d.review_id AND q.symbol = d.symbol
+     WHERE d.pending_id IS NOT NULL AND d.details IS NULL AND q.review_id = d.pending_id AND q.symbol = d.symbol
     RETURNING 1
   )
   SELECT jsonb_build_object('raised', (SELECT count(*) FROM up WHERE inserted),
                             'updated', (SELECT count(*) FROM up WHERE NOT inserted),
                             'resolved', (SELECT count(*) FROM gone))
-$$;
+    INTO result;
+  RETURN result;
+END $$;
 
 DO $pin$
 BEGIN
