@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EngineInputError, allocate, emptyState } from '../src/index.ts';
+import { EngineInputError, allocate, emptyState, validateBatch } from '../src/index.ts';
 import type { AllocateResult, LedgerEvent, Method, SymbolState, TradeInput } from '../src/index.ts';
 import { ledgerArb, referenceAllocate } from './helpers.ts';
 import { Q, eventsArb, referenceAccounts } from './accounts-reference.ts';
@@ -231,6 +231,12 @@ describe('per_account: hand-worked', () => {
     expect(bad({ size: '-1' })).toThrow(/size must be > 0/);
     expect(bad({ account: '' })).toThrow(/account must be a non-empty string/);
     expect(() => perAccount([{ ...buy('b1', '', '1', '1', '0', 1) }], 'fifo')).toThrow(/account must be a non-empty string/);
+  });
+
+  it('validateBatch runs the same checks: transfers checked under per_account, ignored under universal', () => {
+    const events = [buy('b1', 'A', '1', '10', '0', 1), move('t1', 'A', 'A', '1', 2)];
+    expect(() => validateBatch(emptyState('SOL-USD', 'fifo', 'per_account'), events)).toThrow(/toAccount must differ/);
+    expect(() => validateBatch(emptyState('SOL-USD', 'fifo'), events)).not.toThrow();
   });
 
   it('a transfer id is its own namespace; the same id twice is refused', () => {
