@@ -258,15 +258,17 @@ describe('per_account computation', () => {
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, account) VALUES
       ('e1', 'ETH-USD', 'buy', 1, 100, 0.3, '2025-01-01Z', 'A'), ('e2', 'ETH-USD', 'sell', 1, 120, 0, '2025-01-05Z', 'B')`);
     await t.query(`INSERT INTO trade_transfers (transfer_id, symbol, from_account, to_account, size, transfer_time) VALUES
-      ('u1', 'ETH-USD', 'A', 'B', 0.4, '2025-01-02Z'), ('u2', 'ETH-USD', 'Z', 'B', 1, '2025-01-03Z')`);
+      ('u1', 'ETH-USD', 'A', 'B', 0.4, '2025-01-02Z'), ('u2', 'ETH-USD', 'Z', 'B', 1, '2025-01-03Z'),
+      ('a1', 'ADA-USD', 'A', 'B', 5, '2025-01-03Z')`);
+    // ADA-USD has a transfer and no fill: a whole-version rebuild computes it too
     expect((await runCompute(client, session, { version: 3, symbols: null, force: true, strictSymbols: false })).status).toBe('success');
-    expect((await runCompute(client, session, { version: 4, symbols: ['ETH-USD', 'SOL-USD'], force: true, strictSymbols: false })).status).toBe('success');
-    const symbols = ['ETH-USD', 'SOL-USD'];
+    expect((await runCompute(client, session, { version: 4, symbols: ['ADA-USD', 'ETH-USD', 'SOL-USD'], force: true })).status).toBe('success');
+    const symbols = ['ADA-USD', 'ETH-USD', 'SOL-USD'];
     expect(await t.query(ROW_SQL, [3, symbols])).toEqual(await t.query(ROW_SQL, [4, symbols]));
     const reviews = (v: number) => t.query(`SELECT symbol, issue_type, item_key, severity, status, details FROM manual_review_queue
                                              WHERE allocation_version = $1 ORDER BY 1, 2, 3`, [v]);
     expect(await reviews(3)).toEqual(await reviews(4));
-    expect((await reviews(3)).map((r) => r.item_key)).toEqual(['e2', 'u2']);
+    expect((await reviews(3)).map((r) => r.item_key)).toEqual(['a1', 'e2', 'u2']);
     const snaps = (v: number) => t.query(`SELECT symbol, open_lots, watermark_side, pooling FROM fifo_inventory_snapshot
                                            WHERE allocation_version = $1 ORDER BY 1`, [v]);
     expect(await snaps(3)).toEqual(await snaps(4));

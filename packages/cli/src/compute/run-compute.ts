@@ -69,6 +69,7 @@ async function selectSymbols(client: pg.Client, req: ComputeRequest): Promise<Ar
       ? `SELECT c.symbol FROM (
            SELECT symbol FROM unnest($2::text[]) symbol WHERE $2::text[] IS NOT NULL
            UNION SELECT symbol FROM fifo_ledger_symbols() symbol WHERE $2::text[] IS NULL
+           UNION SELECT DISTINCT symbol FROM trade_transfers WHERE $2::text[] IS NULL
            UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = $1 AND $2::text[] IS NULL) c
           WHERE ($3::timestamptz IS NULL OR EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol AND t.order_time > $3))
             AND (EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = c.symbol)
@@ -120,6 +121,7 @@ export async function runCompute(
     const { rows } = await client.query<{ s: string }>(
       `SELECT s FROM unnest($1::text[]) s
         WHERE NOT EXISTS (SELECT 1 FROM trade_records t WHERE t.symbol = s)
+          AND NOT EXISTS (SELECT 1 FROM trade_transfers x WHERE x.symbol = s)
           AND NOT EXISTS (SELECT 1 FROM fifo_inventory_snapshot n WHERE n.symbol = s AND n.allocation_version = $2)`,
       [req.symbols, req.version]);
     if (rows.length > 0) {
