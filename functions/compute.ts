@@ -21,7 +21,7 @@ import {
   type ReviewItem,
   type SymbolState,
   type TradeInput,
-} from '../packages/engine/src/index.ts';
+} from '@fifo-ledger/engine';
 import { batchSymbols } from './batches.ts';
 import { exec, query, type Plv8Cursor, type Plv8Plan } from './plv8-api.ts';
 

@@ -13,7 +13,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { runtimeBuild, workerBuild } from '../plv8/src/host/sources.ts';
+import { runtimeBuild, workerBuild } from '@fifo-ledger/plv8/host/sources';
 import { hostThreadBuild } from './src/compute/host-thread.ts';
 
 const cliRoot = dirname(fileURLToPath(import.meta.url));

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generatedProceduresPath, repoRoot } from '../plv8/src/procedures.ts';
+import { generatedProceduresPath, repoRoot } from '@fifo-ledger/plv8/procedures';
 import { buildCli, PACKAGED_PROCEDURES } from './build.ts';
 
 const cliRoot = dirname(fileURLToPath(import.meta.url));

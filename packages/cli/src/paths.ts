@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { repoRoot } from '../../plv8/src/procedures.ts';
+import { repoRoot } from '@fifo-ledger/plv8/procedures';
 
 /** The checkout's root (the compiled CLI knows it from its build). */
 export { repoRoot };

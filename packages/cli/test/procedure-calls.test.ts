@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callFifoCompute, checkComputeResult } from '../src/compute/procedure-calls.ts';
 import type { ProcedureSession } from '../src/compute/procedure-host.ts';
-import { loadGeneratedProcedures } from '../../plv8/src/procedures.ts';
+import { loadGeneratedProcedures } from '@fifo-ledger/plv8/procedures';
 
 /** A session that records what it was asked and answers `result`. */
 function recording(result: unknown): ProcedureSession & { asked: Array<[string, unknown[]]> } {

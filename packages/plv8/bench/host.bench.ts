@@ -1,14 +1,15 @@
 /**
- * Per-call overhead of the Node PLV8 host: `tsx packages/plv8/bench/host.bench.ts`
- * (DATABASE_URL, else the embedded cluster). Compares plv8.execute in the host with a plain
+ * Per-call overhead of the Node PLV8 host:
+ *   DATABASE_URL=$(pnpm -s fifo db start) tsx packages/plv8/bench/host.bench.ts
+ * (the host package knows no cluster of its own; the CLI starts one). Compares plv8.execute in the host with a plain
  * async node-postgres round trip on the same server.
  */
 import pg from 'pg';
-import { startCluster } from '../../cli/src/db/cluster.ts';
 import { Plv8Host } from '../src/index.ts';
 
 const N = Number(process.env.N ?? 3000);
-const url = process.env.DATABASE_URL || (await startCluster()).url;
+const url = process.env.DATABASE_URL;
+if (!url) throw new Error('set DATABASE_URL (e.g. DATABASE_URL=$(pnpm -s fifo db start))');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -6,7 +6,7 @@
  */
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
-import { installProcedures } from '../../../plv8/src/install.ts';
+import { installProcedures } from '@fifo-ledger/plv8/install';
 import { CliError } from '../errors.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';

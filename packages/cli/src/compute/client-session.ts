@@ -11,7 +11,7 @@
  * PLV8 could hold and V8 collects instead of growing (a 1M-trade symbol: ~345 MB RSS, not
  * ~550). Incremental runs (watch, cron) stay in the main thread: no thread to start.
  */
-import { Plv8Host } from '../../../plv8/src/host/host.ts';
+import { Plv8Host } from '@fifo-ledger/plv8/host';
 import { SESSION_SQL } from '../db/connect.ts';
 import { hostThreadCode, openThreadSession, type CallInterval, type TimedProcedureSession } from './host-thread.ts';
 import type { ProcedureSession } from './procedure-host.ts';

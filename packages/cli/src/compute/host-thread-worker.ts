@@ -7,8 +7,8 @@
  * Bundled with esbuild and run as an `eval` worker (see host-thread.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Plv8Host, Plv8Error } from '../../../plv8/src/host/host.ts';
-import type { GeneratedProcedure } from '../../../plv8/src/procedures.ts';
+import { Plv8Host, Plv8Error } from '@fifo-ledger/plv8/host';
+import type { GeneratedProcedure } from '@fifo-ledger/plv8/procedures';
 
 export interface ThreadInit {
   url: string;

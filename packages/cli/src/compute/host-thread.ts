@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type * as esbuildTypes from 'esbuild';
-import { Plv8Error } from '../../../plv8/src/host/host.ts';
-import { runtimeCode, workerCode } from '../../../plv8/src/host/sources.ts';
-import { loadGeneratedProcedures, repoRoot } from '../../../plv8/src/procedures.ts';
+import { Plv8Error } from '@fifo-ledger/plv8/host';
+import { runtimeCode, workerCode } from '@fifo-ledger/plv8/host/sources';
+import { loadGeneratedProcedures, repoRoot } from '@fifo-ledger/plv8/procedures';
 import type { ProcedureSession } from './procedure-host.ts';
 import type { ThreadInit, ThreadRequest, ThreadResponse } from './host-thread-worker.ts';
 

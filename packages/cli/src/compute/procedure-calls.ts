@@ -5,8 +5,8 @@
  * functions/index.ts), and the result is checked before anyone reads it, so a bundle that
  * drifted from the runner fails here with the procedure's name, not later as `undefined`.
  */
-import type { ComputeSummary, SymbolOutcome } from '../../../../functions/compute.ts';
-import { loadGeneratedProcedures } from '../../../plv8/src/procedures.ts';
+import type { ComputeSummary, SymbolOutcome } from '@fifo-ledger/functions/compute';
+import { loadGeneratedProcedures } from '@fifo-ledger/plv8/procedures';
 import type { ProcedureSession } from './procedure-host.ts';
 
 export interface FifoComputeArgs {

@@ -6,8 +6,8 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { DomainError } from '../domain-error.ts';
 import { versionMethod } from '../queries/versions.ts';
-import { batchSymbols } from '../../../../functions/batches.ts';
-import type { SymbolOutcome } from '../../../../functions/compute.ts';
+import { batchSymbols } from '@fifo-ledger/functions/batches';
+import type { SymbolOutcome } from '@fifo-ledger/functions/compute';
 import type { HostKind, ProcedureSession } from './procedure-host.ts';
 import { callFifoCompute } from './procedure-calls.ts';
 

@@ -1,7 +1,7 @@
 /** Applies the numbered SQL migrations in migrations/ with node-pg-migrate. */
 import pg from 'pg';
 import type { RunnerOption } from 'node-pg-migrate';
-import { installProcedures } from '../../../plv8/src/install.ts';
+import { installProcedures } from '@fifo-ledger/plv8/install';
 import { migrationsDir } from '../paths.ts';
 
 export const MIGRATIONS_TABLE = 'fifo_migrations';
