@@ -6,7 +6,7 @@
  * in one transaction that is then rolled back (nothing is written, nothing is notified).
  */
 import type pg from 'pg';
-import { Plv8Host } from '../../../plv8/src/host/host.ts';
+import { Plv8Host } from '@fifo-ledger/plv8/host';
 import { callFifoCompute } from '../compute/procedure-calls.ts';
 import { plv8ProceduresInstalled, type ProcedureSession } from '../compute/procedure-host.ts';
 import { openSession, SESSION_SQL } from '../db/connect.ts';
