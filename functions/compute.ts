@@ -451,9 +451,19 @@ function clearDirty(target: Target, done: readonly Finished[]): void {
 }
 
 /** The end of symbols' computations: snapshots, review states, dirty markers. */
+/**
+ * long_held_lot items of the symbols just computed follow their new rows, as of now or the
+ * session's fifo.long_held_as_of (migrations 017, 019). Rebuild: after the swap, when the rows are live.
+ */
+function refreshLongHeld(target: Target, done: readonly Finished[]): void {
+  if (target.rebuild || done.length === 0) return;
+  exec('SELECT fifo_refresh_long_held_lots($1, $2::text[], fifo_long_held_as_of(), $3)', [target.version, done.map((d) => d.symbol), target.computationId]);
+}
+
 function finishSymbols(target: Target, done: readonly Finished[]): void {
   writeSnapshots(target, done);
   resolveReviews(target, done);
+  refreshLongHeld(target, done);
   clearDirty(target, done);
 }
 

@@ -62,6 +62,11 @@ BEGIN
   RETURNING l.status, l.trades_processed, l.allocations_written, l.unmatched_count, l.symbols_computed, l.symbols_failed;
 END $$;
 
+-- When computations judge long_held_lot items (017): now, unless the session says otherwise
+-- (`SET fifo.long_held_as_of = '…'`, e.g. PGOPTIONS for a report as of a past day, or a test).
+CREATE FUNCTION fifo_long_held_as_of() RETURNS timestamptz LANGUAGE sql STABLE
+RETURN coalesce(nullif(current_setting('fifo.long_held_as_of', true), '')::timestamptz, now());
+
 CREATE OR REPLACE FUNCTION fifo_run(p_version int DEFAULT 1, p_mode text DEFAULT 'incremental') RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -116,6 +121,9 @@ BEGIN
   IF p_mode = 'full' THEN
     PERFORM fifo_rebuild_finish(p_version, run_id);
     PERFORM fifo_rebuild_swap(p_version, run_id);
+    -- the rebuilt rows are live: long_held_lot items follow them (017; an incremental batch
+    -- refreshes its own symbols inside fifo_compute)
+    PERFORM fifo_refresh_long_held_lots(p_version, NULL, fifo_long_held_as_of(), run_id);
   END IF;
   PERFORM fifo_run_log_finish(run_id, result -> 'symbols', NULL);
   RETURN result || jsonb_build_object('computationId', run_id, 'mode', p_mode);
@@ -204,3 +212,4 @@ END $$;
 DROP FUNCTION fifo_run_log_finish(bigint, jsonb, text);
 DROP FUNCTION fifo_run_log_start(int, text, text[], text, jsonb);
 DROP FUNCTION fifo_run_log_abandon_dead();
+DROP FUNCTION fifo_long_held_as_of();

@@ -99,6 +99,9 @@ async function swap(client: pg.Client, version: number, computationId: string): 
     await client.query('ROLLBACK').catch(() => {});
     throw e;
   }
+  // the rebuilt rows are live only now: the long_held_lot items follow them (outside the swap,
+  // which holds the partition's lock; an incremental batch refreshes its own symbols in fifo_compute)
+  await client.query('SELECT fifo_refresh_long_held_lots($1, NULL, fifo_long_held_as_of(), $2)', [version, computationId]);
 }
 
 /** Drops the stage of a rebuild that did not swap, and lets other runs of the version go on. */
