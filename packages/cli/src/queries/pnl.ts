@@ -1,9 +1,10 @@
 /**
- * Realized PnL read from v_sell_pnl (migration 015), the one definition of the per-sell figures
- * (quote, day, fees, unmatched proceeds, matched / win / loss flags) that v_pnl_by_symbol,
- * v_daily_pnl, v_pnl_by_source, v_pnl_by_trigger and v_pnl_totals also count and add, over a
- * range of sell times. Every sum is done in SQL; money stays decimal text. Every total and
- * every group is per quote currency.
+ * Realized PnL over a range of sell times, read from v_sell_pnl (migration 015, the per-sell
+ * figures). The aggregate figures (sells, win rate, realized PnL, ...) are not written here:
+ * they are the rows of fifo_pnl_figure_defs (migration 021), the same rows the PnL views
+ * (v_pnl_by_symbol, v_daily_pnl, v_pnl_totals, ...) are generated from, spliced into one grouped
+ * query. Every sum is done in SQL; money stays decimal text. Every total and every group is per
+ * quote currency.
  */
 import type pg from 'pg';
 import type { BreakdownRow, GroupBy, ReportRequest, UnmatchedSellRow } from '../report/query.ts';
@@ -50,21 +51,34 @@ export function rangeParams(r: ResolvedRange): unknown[] {
   return [r.version, r.tz, r.from, r.to, r.toInclusive, r.account];
 }
 
-/** The aggregates of the totals views (migration 015), over the filtered sells `s` of v_sell_pnl. */
-const FIGURES = `
-       count(*)::int                                                   AS sells,
-       (count(*) FILTER (WHERE s.is_win))::int                         AS winning_sells,
-       (count(*) FILTER (WHERE s.is_loss))::int                        AS losing_sells,
-       (count(*) FILTER (WHERE s.is_matched))::int                     AS matched_sells,
-       round(100.0 * count(*) FILTER (WHERE s.is_win) / nullif(count(*) FILTER (WHERE s.is_matched), 0), 1)::text AS win_rate_pct,
-       coalesce(sum(s.proceeds_usd), 0)::text                          AS proceeds_usd,
-       coalesce(sum(s.cost_basis_usd), 0)::text                        AS cost_basis_usd,
-       coalesce(sum(s.realized_pnl_usd), 0)::text                      AS realized_pnl_usd,
-       coalesce(sum(s.fees_usd), 0)::text                              AS fees_usd,
-       (count(*) FILTER (WHERE s.has_unmatched))::int                  AS unmatched_sells,
-       coalesce(sum(s.unmatched_proceeds_usd), 0)::text                AS unmatched_proceeds_usd,
-       ${utcIso('min(s.sell_time)')}                                      AS first_sell_time,
-       ${utcIso('max(s.sell_time)')}                                      AS last_sell_time`;
+/** A figure of fifo_pnl_figures('report'): its column, type and aggregate over v_sell_pnl's columns. */
+interface FigureDef {
+  name: string;
+  sql_type: string;
+  expression: string;
+}
+
+/** The report's figures, as migration 021 defines them for the views too. */
+async function reportFigures(client: pg.Client): Promise<FigureDef[]> {
+  try {
+    const { rows } = await client.query<FigureDef>(`SELECT name, sql_type, expression FROM fifo_pnl_figures('report')`);
+    return rows;
+  } catch (e) {
+    if ((e as { code?: string }).code === '42883') {
+      throw new Error('the schema predates migration 021 (the PnL figures): run `fifo migrate up`');
+    }
+    throw e;
+  }
+}
+
+/** A figure as the report carries it: counts as numbers, times in the CLI's UTC format, the rest exact text. */
+function reportColumn(f: FigureDef): string {
+  if (!/^[a-z][a-z0-9_]*$/.test(f.name)) throw new Error(`PnL figure name ${JSON.stringify(f.name)} is not a plain identifier`);
+  const e = `(${f.expression})`;
+  const value = ['bigint', 'integer', 'smallint'].includes(f.sql_type) ? `${e}::int`
+    : f.sql_type === 'timestamp with time zone' ? utcIso(e) : `${e}::text`;
+  return `${value} AS "${f.name}"`;
+}
 
 /** Sells of version $1 in [$3, $4) — or [$3, $4] when $5 is true (the rule of migration 016's functions). */
 const RANGE = (t: string) => `${t}.allocation_version = $1
@@ -90,15 +104,17 @@ export type Grouped = BreakdownRow & { grp: GroupBy | 'total' };
  * quote currency is in every grouping set, so no row adds two currencies.
  */
 export async function pnlFigures(client: pg.Client, req: ResolvedRange, groupings: readonly GroupBy[]): Promise<Grouped[]> {
+  const figures = await reportFigures(client);
+  const pnl = figures.find((f) => f.name === 'realized_pnl_usd');
+  if (!pnl) throw new Error('fifo_pnl_figures(\'report\') has no realized_pnl_usd');
   const keys = groupings.map((g) => `${KEY[g]} AS k_${g}`).join(', ');
   // which grouping set a row belongs to: the one whose key is not rolled up
   const grp = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN '${g}'`).join(' ')} ELSE 'total' END`;
   const key = `CASE ${groupings.map((g) => `WHEN grouping(k_${g}) = 0 THEN k_${g}`).join(' ')} END`;
   const { rows } = await client.query<Grouped>(
     `WITH s AS (SELECT s.*, ${keys} FROM (${SELLS}) s)
-     SELECT ${grp} AS grp, ${key} AS key, s.quote, ${FIGURES},
-            coalesce(sum(s.unmatched_size), 0)::text AS unmatched_size,
-            (sum(coalesce(sum(s.realized_pnl_usd), 0)) OVER (PARTITION BY ${grp}, s.quote ORDER BY ${key} COLLATE "C"))::text AS cumulative_pnl_usd
+     SELECT ${grp} AS grp, ${key} AS key, s.quote, ${figures.map(reportColumn).join(',\n            ')},
+            (sum(${pnl.expression}) OVER (PARTITION BY ${grp}, s.quote ORDER BY ${key} COLLATE "C"))::text AS cumulative_pnl_usd
        FROM s
       GROUP BY GROUPING SETS ((s.quote), ${groupings.map((g) => `(s.quote, k_${g})`).join(', ')})
       ORDER BY 1, s.quote COLLATE "C", ${key} COLLATE "C" NULLS LAST`,

@@ -2,15 +2,20 @@
  * The report's breakdown columns, once for every renderer: the CSV/JSON name, the label a
  * renderer shows (none: that renderer leaves the figure out), how the value is shown, and the
  * grouping a column belongs to. Text, HTML and CSV take their columns from here in this order,
- * so a new figure is one entry (plus its SQL in queries/pnl.ts).
+ * so printing a new figure is one entry here (its SQL is one row of migration 021's
+ * fifo_pnl_figure_defs, which the views and the report's JSON already carry).
  */
 import type { BreakdownRow, GroupBy, MetricRow, QuoteTotals } from './query.ts';
 
 export type Shown = 'text' | 'count' | 'pct' | 'money' | 'size' | 'ratio';
 
 export interface FigureColumn {
-  /** A figure of the group rows and totals, or (risk metrics) of the per-quote totals only. */
-  key: keyof (BreakdownRow & QuoteTotals) & string;
+  /**
+   * A figure of the group rows and totals, or (risk metrics) of the per-quote totals only. Any
+   * name of fifo_pnl_figure_defs is one too (the report carries every figure of that table), so
+   * a figure added there needs no type here; a test checks each key against the report.
+   */
+  key: (keyof (BreakdownRow & QuoteTotals) & string) | (string & Record<never, never>);
   /** Label in the terminal table; absent: not shown there. */
   text?: string;
   /** Label in the HTML table; absent: not shown there. */

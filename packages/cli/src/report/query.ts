@@ -36,6 +36,10 @@ export interface ReportRequest {
   withSeries?: boolean;
 }
 
+/**
+ * The figures of migration 021's fifo_pnl_figure_defs that the code reads by name (the rows
+ * and totals carry every figure of that table, these and any added since).
+ */
 export interface PnlFigures {
   sells: number;
   winning_sells: number;
