@@ -5,7 +5,7 @@
 -- are generated from those rows by fifo_pnl_regenerate_views(), each with its own grouping
 -- (fifo_pnl_views), and `fifo report` splices the same rows into its one grouped query
 -- (fifo_pnl_figures('report'), read by packages/cli/src/queries/pnl.ts); fifo_trading_metrics
--- takes its counts, win rate and realized PnL from them too. Each view stays a plain GROUP BY
+-- takes its counts and win rate from them too. Each view stays a plain GROUP BY
 -- over v_sell_pnl, so a `WHERE symbol = ...` on it still reaches the grouping.
 -- Every view keeps its name, columns (order and types), grants and numbers.
 --
@@ -87,6 +87,29 @@ INSERT INTO fifo_pnl_views (view_name, key_columns, trailing_columns, group_by, 
   ('v_pnl_totals', '{allocation_version}', '{quote}', 'allocation_version, quote', NULL),
   ('v_pnl_by_symbol_account', '{allocation_version,symbol,account}', '{quote}', 'allocation_version, symbol, account, quote', NULL);
 
+-- Functions whose text takes figures: {name} is that figure's expression. 016's
+-- fifo_trading_metrics as it is, its counts and win rate being the figures (same values: the
+-- same aggregates over the same sells).
+CREATE TABLE fifo_pnl_functions (name text PRIMARY KEY, template text NOT NULL);
+INSERT INTO fifo_pnl_functions
+SELECT name, replace(definition, $old$
+         count(*),
+         count(*) FILTER (WHERE s.is_matched),
+         count(*) FILTER (WHERE s.is_win),
+         count(*) FILTER (WHERE s.is_loss),
+         round(100.0 * count(*) FILTER (WHERE s.is_win) / nullif(count(*) FILTER (WHERE s.is_matched), 0), 1),
+$old$, $new$
+         {sells}, {matched_sells}, {winning_sells}, {losing_sells}, {win_rate_pct},
+$new$)
+  FROM fifo_021_replaced WHERE name = 'fifo_trading_metrics';
+DO $check$
+BEGIN
+  IF (SELECT template FROM fifo_pnl_functions WHERE name = 'fifo_trading_metrics') NOT LIKE '%{win_rate_pct}%' THEN
+    RAISE EXCEPTION 'fifo_trading_metrics is not as migration 016 left it: its figures were not found';
+  END IF;
+END
+$check$;
+
 -- The figures of one view (or 'report'), in position order. The report reads them here.
 CREATE FUNCTION fifo_pnl_figures(p_for text)
 RETURNS TABLE (name text, sql_type text, expression text)
@@ -117,7 +140,7 @@ BEGIN
 END
 $$;
 
--- (Re)creates every view of fifo_pnl_views from the figure rows, and fifo_trading_metrics.
+-- (Re)creates every view of fifo_pnl_views from the figure rows, and fifo_pnl_functions.
 -- A view keeps its columns where they are (CREATE OR REPLACE keeps its grants and the views
 -- built on it); a figure new to it goes at the end. A view that lost a figure is made anew
 -- (refused while other views are built on it).
@@ -171,51 +194,10 @@ BEGIN
     EXECUTE format('GRANT SELECT ON %I TO fifo_reader, fifo_engine', v.view_name);
   END LOOP;
 
-  -- 016's trading metrics (same signature, columns and meaning), their counts, win rate and
-  -- realized PnL being the figures above.
-  EXECUTE fifo_pnl_expand($metrics$
-CREATE OR REPLACE FUNCTION fifo_trading_metrics(p_version int, p_tz text DEFAULT 'UTC', p_from timestamptz DEFAULT NULL,
-                                                p_to timestamptz DEFAULT NULL, p_to_inclusive boolean DEFAULT true,
-                                                p_account text DEFAULT NULL)
-RETURNS TABLE (dimension text, key text, quote text, sells bigint, matched_sells bigint, winning_sells bigint,
-               losing_sells bigint, win_rate_pct numeric, realized_pnl numeric, gross_profit numeric, gross_loss numeric,
-               avg_win numeric, avg_loss numeric, profit_factor numeric, expectancy numeric, largest_win numeric,
-               largest_loss numeric)
-LANGUAGE sql STABLE SET search_path = $metrics$ || quote_ident(current_schema()) || $metrics$, pg_temp AS $body$
-  WITH s AS (
-    SELECT t.*, to_char((t.sell_time AT TIME ZONE p_tz)::date, 'YYYY-MM-DD') AS local_day
-      FROM v_sell_pnl t
-     WHERE t.allocation_version = p_version
-       AND (p_from IS NULL OR t.sell_time >= p_from)
-       AND (p_to IS NULL OR t.sell_time < p_to OR (p_to_inclusive AND t.sell_time = p_to))
-       AND (p_account IS NULL OR t.account = p_account)
-       AND (now() AT TIME ZONE p_tz) IS NOT NULL  -- an unknown zone is an error even without sells
-  )
-  SELECT CASE WHEN grouping(s.symbol) = 0 THEN 'symbol' WHEN grouping(s.source) = 0 THEN 'source'
-              WHEN grouping(s.trigger) = 0 THEN 'trigger' WHEN grouping(s.local_day) = 0 THEN 'day'
-              WHEN grouping(s.account) = 0 THEN 'account' ELSE 'total' END,
-         CASE WHEN grouping(s.symbol) = 0 THEN s.symbol WHEN grouping(s.source) = 0 THEN s.source
-              WHEN grouping(s.trigger) = 0 THEN s.trigger WHEN grouping(s.local_day) = 0 THEN s.local_day
-              WHEN grouping(s.account) = 0 THEN s.account END,
-         s.quote,
-         {sells},
-         {matched_sells},
-         {winning_sells},
-         {losing_sells},
-         {win_rate_pct},
-         {realized_pnl_usd},
-         coalesce(sum(s.realized_pnl_usd) FILTER (WHERE s.is_win), 0),
-         coalesce(sum(s.realized_pnl_usd) FILTER (WHERE s.is_loss), 0),
-         trim_scale(avg(s.realized_pnl_usd) FILTER (WHERE s.is_win)),
-         trim_scale(avg(s.realized_pnl_usd) FILTER (WHERE s.is_loss)),
-         trim_scale(coalesce(sum(s.realized_pnl_usd) FILTER (WHERE s.is_win), 0) / nullif(-sum(s.realized_pnl_usd) FILTER (WHERE s.is_loss), 0)),
-         trim_scale(avg(s.realized_pnl_usd)),
-         max(s.realized_pnl_usd) FILTER (WHERE s.is_win),
-         min(s.realized_pnl_usd) FILTER (WHERE s.is_loss)
-    FROM s
-   GROUP BY GROUPING SETS ((s.quote), (s.quote, s.symbol), (s.quote, s.source), (s.quote, s.trigger), (s.quote, s.local_day),
-                           (s.quote, s.account))
-$body$$metrics$);
+  -- functions built on the figures (fifo_trading_metrics)
+  FOR f IN SELECT * FROM fifo_pnl_functions ORDER BY name LOOP
+    EXECUTE fifo_pnl_expand(f.template);
+  END LOOP;
 END
 $regen$;
 
@@ -246,6 +228,7 @@ $restore$;
 DROP FUNCTION fifo_pnl_regenerate_views();
 DROP FUNCTION fifo_pnl_expand(text);
 DROP FUNCTION fifo_pnl_figures(text);
+DROP TABLE fifo_pnl_functions;
 DROP TABLE fifo_pnl_views;
 DROP TABLE fifo_pnl_figure_defs;
 DROP TABLE fifo_021_replaced;
