@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrationsDir } from '../../packages/cli/src/paths.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
+import { insertPnlLedger } from '../helpers/pnl-ledger.ts';
 
 const CONTRACT_RELATIONS = [
   'trade_records', 'trade_records_audit', 'fifo_allocation_versions', 'fifo_allocations',
@@ -185,19 +186,7 @@ describe('015: the PnL figures defined once (v_sell_pnl)', () => {
     t = await createTestSchema();
     await t.migrate('down', { count: after014() });
     expect(await t.query(`SELECT to_regclass('v_sell_pnl')::text AS v`)).toEqual([{ v: null }]);
-    await t.query(`INSERT INTO fifo_allocation_versions (allocation_version, method) VALUES (2, 'lifo')`);
-    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source, trigger) VALUES
-      ('b1', 'SOL-USD', 'buy', 2, 10, 0.1, '2025-01-01Z', 'bot', NULL), ('s1', 'SOL-USD', 'sell', 3, 12, 0.3, '2025-01-02Z', 'bot', 'tp'),
-      ('b2', 'ETH-USD', 'buy', 1, 100, 0, '2025-01-01Z', NULL, NULL), ('s2', 'ETH-USD', 'sell', 0.5, 120, 0, '2025-01-03Z', 'manual', 'sl'),
-      ('s3', 'ETH-USD', 'sell', 0.5, 90, 0.05, '2025-01-03 23:59Z', 'manual', 'sl'), ('s4', 'SOL-BTC', 'sell', 1, 0.002, 0.00001, '2025-01-04Z', NULL, NULL)`);
-    await t.query(`INSERT INTO fifo_allocations (allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id,
-        allocated_size, buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd) VALUES
-      (1, 'SOL-USD', 's1', 1, 'b1', 2, 10, 12, '2025-01-01Z', '2025-01-02Z', 0.1, 0.2, 20.1, 23.8, 3.7),
-      (1, 'SOL-USD', 's1', 2, NULL, 1, NULL, 12, NULL, '2025-01-02Z', NULL, 0.1, NULL, 11.9, NULL),
-      (1, 'ETH-USD', 's2', 1, 'b2', 0.5, 100, 120, '2025-01-01Z', '2025-01-03Z', 0, 0, 50, 60, 10),
-      (1, 'ETH-USD', 's3', 1, 'b2', 0.5, 100, 90, '2025-01-01Z', '2025-01-03 23:59Z', 0, 0.05, 50, 44.95, -5.05),
-      (1, 'SOL-BTC', 's4', 1, NULL, 1, NULL, 0.002, NULL, '2025-01-04Z', NULL, 0.00001, NULL, 0.00199, NULL),
-      (2, 'SOL-USD', 's1', 1, 'b1', 2, 10, 12, '2025-01-01Z', '2025-01-02Z', 0.1, 0.2, 20.1, 23.8, 3.7)`);
+    await insertPnlLedger(t);
     const at014 = await snapshot(t);
     expect(at014.rows.v_pnl_totals).toHaveLength(3);
 
