@@ -1,8 +1,9 @@
 /**
  * The trading and risk metrics of migration 016 (fifo_trading_metrics, fifo_daily_realized_pnl,
  * fifo_risk_metrics) and the open positions marked to market of migration 017
- * (fifo_open_positions_marked), over a report's range. The SQL functions hold the definitions;
- * this module only calls them and reads numerics as exact decimal text.
+ * (fifo_open_positions_marked), over a report's range. The SQL functions hold the definitions
+ * (fifo_trading_metrics' counts and win rate are the figure rows of migration 021, as in the
+ * PnL views and queries/pnl.ts); this module only calls them and reads numerics as exact decimal text.
  */
 import type pg from 'pg';
 import type { EquityPoint, MetricRow, OpenPosition, RiskMetrics } from '../report/query.ts';
