@@ -5,10 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
+import { urlAsOf } from '../helpers/as-of.ts';
 import { runFifo } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 
 let t: TestSchema;
+// The computations judge long_held_lot items as of just after this ledger (its last trade is
+// 09-06), where no lot is held long: these cases are about the other checks. The last one
+// judges the same ledger as of now.
+const AS_OF = '2025-09-07T00:00Z';
 const env = () => ({ DATABASE_URL: t.url });
 
 async function health(...args: string[]): Promise<{ code: number; h: any; stderr: string }> {
@@ -18,10 +23,10 @@ async function health(...args: string[]): Promise<{ code: number; h: any; stderr
 const checks = (h: any) => h.warnings.map((w: any) => w.check);
 
 /** Setup, not the subject: compute in this process (the CLI's own path is tested in compute.test.ts). */
-async function compute(force = false): Promise<void> {
-  const session = await openProcedureSession(t.client, t.url, 'auto');
+async function compute(force = false, symbols: string[] | null = null, asOf: string | null = AS_OF): Promise<void> {
+  const session = await openProcedureSession(t.client, asOf === null ? t.url : urlAsOf(t.url, asOf), 'auto');
   try {
-    const r = await runCompute(t.client, session, { version: 1, symbols: null, force });
+    const r = await runCompute(t.client, session, { version: 1, symbols, force });
     expect(r.status).toBe('success');
   } finally {
     await session.close();
@@ -30,6 +35,7 @@ async function compute(force = false): Promise<void> {
 
 beforeAll(async () => {
   t = await createTestSchema();
+  await t.query(`SET fifo.long_held_as_of = '${AS_OF}'`); // a rebuild's refresh runs on this session
   await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time) VALUES
     ('b1', 'SOL-USD', 'buy',  10, 100, 1,   '2025-09-01 10:00Z'),
     ('s1', 'SOL-USD', 'sell', 4,  110, 0.4, '2025-09-02 10:00Z'),
@@ -141,6 +147,19 @@ describe('fifo health', () => {
     expect(byEnv.code).toBe(1);
     expect(byEnv.stdout).toMatch(/^allocation_version +2$/m);
     expect(v1.code).toBe(0);
+  });
+
+  it('lots held far longer than their symbol usually holds are a warning until reviewed (this ledger as of now)', async () => {
+    // SOL-USD's one matched piece (b1→s1) is 1 day: flagged after 10 days; b1 (6 left) and b3 are open since 09-01/09-03
+    await t.query('RESET fifo.long_held_as_of');
+    await compute(true, ['SOL-USD'], null);
+    const { code, h } = await health();
+    expect(code).toBe(1);
+    expect(h.warnings).toEqual([{ check: 'review_pending_long_held_lot', count: 2,
+      message: '2 long_held_lot item(s) pending review in 1 symbol(s) (SOL-USD); see `fifo review list`' }]);
+    await t.query(`UPDATE manual_review_queue SET status = 'ignored', resolved_at = now(), resolution_note = 'held on purpose'
+                    WHERE issue_type = 'long_held_lot'`);
+    expect((await health()).code).toBe(0);
   });
 
   it('rejects bad input with exit 2 naming it', async () => {
