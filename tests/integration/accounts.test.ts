@@ -16,6 +16,7 @@ import { createTestSchema, type TestSchema } from '../helpers/db.ts';
 import { testHost } from '../helpers/host.ts';
 import { createLoginRole } from '../helpers/roles.ts';
 import { runFifo } from '../helpers/cli.ts';
+import { urlAsOf } from '../helpers/as-of.ts';
 
 const SEQUENCES = Number(process.env.FIFO_INCREMENTAL_SEQUENCES ?? 120);
 const from018 = () => readdirSync(migrationsDir).filter((f) => f.endsWith('.sql') && f >= '018_accounts.sql').length;
@@ -189,7 +190,11 @@ describe('per_account computation', () => {
   beforeAll(async () => {
     t = await createTestSchema();
     client = t.client;
-    session = await openProcedureSession(client, t.url, testHost());
+    // long_held_lot items judged just after this ledger (its last event is 02-02), where no lot
+    // is held long: these cases count the transfers' items (a rebuild's refresh runs on `client`)
+    const asOf = '2025-02-03T00:00Z';
+    await client.query(`SET fifo.long_held_as_of = '${asOf}'`);
+    session = await openProcedureSession(client, urlAsOf(t.url, asOf), testHost());
     await t.query(`INSERT INTO fifo_allocation_versions (allocation_version, method, pooling) VALUES
       (2, 'fifo', 'per_account'), (3, 'fifo', 'per_account'), (4, 'fifo', 'per_account')`);
   });
@@ -310,7 +315,11 @@ describe('per_account incremental computation', () => {
     await t.query(`INSERT INTO fifo_allocation_versions (allocation_version, method, pooling) VALUES
       (2, 'fifo', 'per_account'), (3, 'fifo', 'per_account'), (4, 'lifo', 'per_account'), (5, 'lifo', 'per_account')`);
     client = t.client;
-    session = await openProcedureSession(client, t.url, testHost());
+    // both computations judge long_held_lot items as of one time, weeks after the sequences'
+    // events: their open lots are long held, and those items must be equal too
+    const asOf = '2026-03-01T00:00Z';
+    await client.query(`SET fifo.long_held_as_of = '${asOf}'`);
+    session = await openProcedureSession(client, urlAsOf(t.url, asOf), testHost());
   });
   afterAll(async () => {
     await session.close();
@@ -390,8 +399,12 @@ describe('a per_account symbol streamed through the engine in parts', () => {
     return u.toString();
   };
   let t: TestSchema;
+  // every run judges long_held_lot items as of one time, after the later events: the lots still
+  // open are long held, and the items of the runs in parts must equal the whole-symbol ones
+  let url: string;
   beforeAll(async () => {
     t = await createTestSchema();
+    url = urlAsOf(t.url, '2026-07-01T00:00Z');
     // deterministic pseudo-random fills in three accounts and transfers between them, many at equal times
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, account)
       SELECT 'f' || i, 'STR-USD', CASE WHEN (i * 7) % 10 < 6 THEN 'buy' ELSE 'sell' END, 1 + (i * 13) % 5, 10 + (i * 31) % 17,
@@ -413,7 +426,7 @@ describe('a per_account symbol streamed through the engine in parts', () => {
 
   it('gives the rows, snapshots and review items of the whole-symbol computation, and continues in parts', async () => {
     for (const [v, parts] of [[2, 0], [3, 37], [4, 0], [5, 53]] as const) {
-      const r = await runFifo(['compute', '--version', String(v)], { DATABASE_URL: parts ? withParts(t.url, parts) : t.url });
+      const r = await runFifo(['compute', '--version', String(v)], { DATABASE_URL: parts ? withParts(url, parts) : url });
       expect(r.code).toBe(0);
     }
     for (const [whole, parts] of [[2, 3], [4, 5]] as const) {
@@ -424,6 +437,7 @@ describe('a per_account symbol streamed through the engine in parts', () => {
       expect(await reviews(parts)).toEqual(await reviews(whole));
     }
     expect((await reviews(2)).some((r) => r.issue_type === 'unmatched_transfer')).toBe(true);
+    expect((await reviews(2)).some((r) => r.issue_type === 'long_held_lot')).toBe(true);
     // later events, then an incremental run in parts equals a full one
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, account)
       SELECT 'g' || i, 'STR-USD', CASE WHEN i % 3 = 0 THEN 'sell' ELSE 'buy' END, 1 + i % 4, 20 + i % 9, 0,
@@ -431,8 +445,8 @@ describe('a per_account symbol streamed through the engine in parts', () => {
         FROM generate_series(1, 120) i`);
     await t.query(`INSERT INTO trade_transfers (transfer_id, symbol, from_account, to_account, size, transfer_time)
       SELECT 'y' || i, 'STR-USD', 'A', 'C', 1 + i % 3, '2026-06-01Z'::timestamptz + i * interval '1 minute' FROM generate_series(1, 30) i`);
-    expect((await runFifo(['compute', '--version', '3', '--incremental'], { DATABASE_URL: withParts(t.url, 41) })).code).toBe(0);
-    expect((await runFifo(['compute', '--version', '2', '--force'], { DATABASE_URL: t.url })).code).toBe(0);
+    expect((await runFifo(['compute', '--version', '3', '--incremental'], { DATABASE_URL: withParts(url, 41) })).code).toBe(0);
+    expect((await runFifo(['compute', '--version', '2', '--force'], { DATABASE_URL: url })).code).toBe(0);
     expect(await t.query(ROW_SQL, [3, ['STR-USD']])).toEqual(await t.query(ROW_SQL, [2, ['STR-USD']]));
     expect(await snaps(3)).toEqual(await snaps(2));
     expect(await reviews(3)).toEqual(await reviews(2));
