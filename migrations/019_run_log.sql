@@ -92,6 +92,7 @@ BEGIN
   SELECT array_agg(symbol) INTO symbols FROM (
     SELECT symbol FROM fifo_dirty_symbols WHERE allocation_version = p_version AND p_mode = 'incremental'
     UNION SELECT l.symbol FROM fifo_ledger_symbols() l(symbol) WHERE p_mode = 'full'
+    UNION SELECT DISTINCT t.symbol FROM trade_transfers t WHERE p_mode = 'full'  -- a symbol only moved (018)
     UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = p_version AND p_mode = 'full') x;
   run_id := fifo_run_log_start(p_version, p_mode, NULL, 'plv8', jsonb_build_object('scheduler', 'fifo_run'));
   -- full: the version's rows are built apart and swapped in at the end of this transaction (013)

@@ -70,6 +70,14 @@ describe('fifo_run batches', () => {
       .toEqual([{ status: 'failed', trades_processed: 56001, allocations_written: 10, symbols_computed: 5, symbols_failed: 1, error: 'BAD-USD: bad trade' }]);
   });
 
+  it('includes in a full run a symbol that has transfers and no fill', async () => {
+    await t.query(`DELETE FROM compute_calls`);
+    await t.query(`INSERT INTO trade_transfers (transfer_id, symbol, from_account, to_account, size, transfer_time)
+                   VALUES ('t-only', 'ZZZ-USD', 'a', 'b', 1, '2025-02-01Z')`);
+    await t.query(`SELECT fifo_run(1, 'full')`);
+    expect((await calls()).flatMap((c) => c.symbols)).toContain('ZZZ-USD');
+  });
+
   it('refuses a bad mode before anything else, PLV8 or not', async () => {
     await expect(t.query(`SELECT fifo_run(1, 'sideways')`)).rejects.toMatchObject({ code: '22023', message: 'fifo_run: p_mode must be full or incremental, got sideways' });
     await expect(t.query(`SELECT fifo_run(1, NULL)`)).rejects.toMatchObject({ code: '22023' });
