@@ -385,29 +385,24 @@ function writeSnapshots(target: Target, all: readonly Finished[]): void {
 }
 
 /**
- * Unmatched sells become review items; an item never duplicates (upsert on its key) and a
- * resolved or ignored one is never reopened.
+ * Unmatched sells and transfers become review items; an item never duplicates (upsert on its
+ * key) and a resolved or ignored one is never reopened. Rebuild: staged, raised at the swap.
  */
 function writeReviewItems(target: Target, reviews: readonly ReviewItem[]): void {
   if (reviews.length === 0) return;
-  const items = JSON.stringify(reviews.map((r) => ({ symbol: r.symbol, orderId: r.orderId, type: r.issueType, severity: r.severity, details: r.details })));
+  const items = JSON.stringify(reviews.map((r) => ({
+    symbol: r.symbol, issue_type: r.issueType, item_key: r.orderId, order_id: r.orderId, severity: r.severity, details: r.details,
+  })));
   if (target.rebuild) {
     exec(
       `INSERT INTO fifo_rebuild_reviews (computation_id, allocation_version, symbol, order_id, severity, details, issue_type)
-       SELECT $3, $1, r.symbol, r."orderId", r.severity, r.details, r.type
-         FROM json_to_recordset($2::json) AS r(symbol text, "orderId" text, type text, severity text, details jsonb)`,
+       SELECT $3, $1, r.symbol, r.order_id, r.severity, r.details, r.issue_type
+         FROM json_to_recordset($2::json) AS r(symbol text, order_id text, issue_type text, severity text, details jsonb)`,
       [target.version, items, target.computationId]);
     return;
   }
-  exec(
-    `INSERT INTO manual_review_queue AS q (allocation_version, symbol, order_id, issue_type, item_key, severity, details, computation_id)
-     SELECT $1, r.symbol, r."orderId", r.type, r."orderId", r.severity, r.details, $3
-       FROM json_to_recordset($2::json) AS r(symbol text, "orderId" text, type text, severity text, details jsonb)
-     ON CONFLICT (allocation_version, symbol, issue_type, item_key) DO UPDATE
-        SET details = excluded.details, severity = excluded.severity, updated_at = now(),
-            computation_id = excluded.computation_id
-      WHERE q.status = 'pending'`,
-    [target.version, items, target.computationId]);
+  // the one upsert every review item goes through (migration 022)
+  exec('SELECT count(*) FROM fifo_review_raise($1, $2::json::jsonb, $3)', [target.version, items, target.computationId]);
 }
 
 /**

@@ -181,12 +181,8 @@ export interface DriftItem {
  */
 export async function upsertDriftItem(client: pg.Client, d: DriftItem): Promise<string | null> {
   const { rows: up } = await client.query<{ review_id: string }>(
-    `INSERT INTO manual_review_queue AS q (allocation_version, symbol, order_id, issue_type, item_key, severity, details)
-     VALUES ($1, $2, NULL, 'ledger_drift', $3, $4, $5::jsonb)
-     ON CONFLICT (allocation_version, symbol, issue_type, item_key) DO UPDATE
-        SET details = excluded.details, severity = excluded.severity, updated_at = now()
-      WHERE q.status = 'pending'
-     RETURNING review_id::text`,
+    `SELECT review_id::text FROM fifo_review_raise($1, jsonb_build_array(jsonb_build_object(
+       'symbol', $2::text, 'issue_type', 'ledger_drift', 'item_key', $3::text, 'order_id', NULL, 'severity', $4::text, 'details', $5::jsonb)))`,
     [d.version, d.symbol, d.key, d.severity, JSON.stringify(d.details)]);
   if (up[0]) return up[0].review_id;
   const { rows: closed } = await client.query<{ review_id: string }>(
