@@ -448,11 +448,23 @@ function clearDirty(target: Target, done: readonly Finished[]): void {
 /** The end of symbols' computations: snapshots, review states, dirty markers. */
 /**
  * long_held_lot items of the symbols just computed follow their new rows, as of now or the
- * session's fifo.long_held_as_of (migrations 017, 019). Rebuild: after the swap, when the rows are live.
+ * session's fifo.long_held_as_of (migrations 017, 019). Only symbols that can have one are
+ * judged: an open lot older than the smallest minimum of the rules (no threshold is below it),
+ * or a pending item to resolve; the rest cost nothing (the refresh reads a symbol's whole
+ * history). Rebuild: after the swap, when the rows are live.
  */
 function refreshLongHeld(target: Target, done: readonly Finished[]): void {
   if (target.rebuild || done.length === 0) return;
-  exec('SELECT fifo_refresh_long_held_lots($1, $2::text[], fifo_long_held_as_of(), $3)', [target.version, done.map((d) => d.symbol), target.computationId]);
+  const oldest = done.map((d) => d.state.lots.reduce<string | null>((m, l) => (m === null || l.time < m ? l.time : m), null));
+  exec(
+    `SELECT fifo_refresh_long_held_lots($1, c.symbols, fifo_long_held_as_of(), $3)
+       FROM (SELECT array_agg(u.symbol) AS symbols FROM unnest($2::text[], $4::timestamptz[]) AS u(symbol, oldest)
+              WHERE u.oldest < fifo_long_held_as_of() - (SELECT min(r.min_held) FROM fifo_long_held_rules r)
+                 OR EXISTS (SELECT 1 FROM manual_review_queue q
+                             WHERE q.allocation_version = $1 AND q.symbol = u.symbol
+                               AND q.issue_type = 'long_held_lot' AND q.status = 'pending')) c
+      WHERE c.symbols IS NOT NULL`,
+    [target.version, done.map((d) => d.symbol), target.computationId, oldest]);
 }
 
 function finishSymbols(target: Target, done: readonly Finished[]): void {
