@@ -208,7 +208,7 @@ describe('fifo import csv --map', () => {
     writeFileSync(twice, 'order,pair,time,side,price,qty\nO1,SOL-USD,2025-05-01T00:00:00Z,buy,10,1\nO1,SOL-USD,2025-05-01T00:00:01Z,buy,11,1\n');
     await rejects(['import', 'csv', twice, '--map', 'order_id=order,symbol=pair,time=time,side=side,price=price,size=qty'],
       /line 3: order O1 is also on line 2 with other values \(one row per order, or map trade_id to import fills\)/);
-    await rejects(['import', 'binance', kraken], /unknown format "binance": coinbase or csv/);
+    await rejects(['import', 'binance', kraken], /unknown format "binance": coinbase or csv \(fills\), or prices \(market prices\)/);
     expect(await t.query(`SELECT count(*)::int AS n FROM trade_records`)).toEqual([{ n: 2 }]);
   });
 });
