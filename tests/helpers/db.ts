@@ -43,11 +43,18 @@ export async function createTestSchema(opts: { migrated?: boolean; before?: stri
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   if (opts.before) await client.query(opts.before);
+  // One query at a time on the suite's client, also when a test starts several at once: pg
+  // deprecates queueing on a busy client (and prints a warning into the test output).
+  let last: Promise<unknown> = Promise.resolve();
   const t: TestSchema = {
     schema,
     url,
     client,
-    query: async (sql, params) => (await client.query(sql, params)).rows,
+    query: (sql, params) => {
+      const run = last.then(() => client.query(sql, params)).then((r) => r.rows);
+      last = run.catch(() => {});
+      return run;
+    },
     migrate: (direction, o = {}) => migrate({ url, direction, schema, count: o.count, dropFacts: o.dropFacts }),
     drop: async () => {
       await client.end().catch(() => {});
