@@ -23,7 +23,14 @@ fi
 
 log "unit and integration tests (vitest)"
 if [ "${FIFO_SKIP_BROWSER:-}" = 1 ]; then log "FIFO_SKIP_BROWSER=1: the headless-Chromium tests are skipped (each says so)"; fi
-pnpm -s vitest run
+vitest_out="$(mktemp)"
+pnpm -s vitest run 2>&1 | tee "$vitest_out"
+# a warning Node prints while the tests run (a deprecation, an experimental feature) is one a
+# newcomer would have to look up: it fails the run like a failing test
+if grep -E '\(node:[0-9]+\) [A-Za-z]*Warning:' "$vitest_out" >&2; then
+  rm -f "$vitest_out"; echo "Node printed the warning(s) above while the tests ran" >&2; exit 1
+fi
+rm -f "$vitest_out"
 
 log "pgTAP"
 bash scripts/pgtap.sh
