@@ -123,6 +123,9 @@ END
 $patch$;
 
 SELECT fifo_apply_security();
+-- read-only, called by fifo_open_lots_at, which the reader runs (017's marked positions)
+GRANT EXECUTE ON FUNCTION fifo_snapshot_current_at(int, timestamptz, text[]), fifo_open_lot_sizes_at(int, timestamptz, text[])
+  TO fifo_reader;
 
 -- Down Migration
 SELECT set_config('search_path', format('%I, pg_temp', current_schema()), true);
