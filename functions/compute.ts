@@ -470,8 +470,9 @@ function refreshLongHeld(target: Target, done: readonly Finished[]): void {
 function finishSymbols(target: Target, done: readonly Finished[]): void {
   writeSnapshots(target, done);
   resolveReviews(target, done);
-  refreshLongHeld(target, done);
   clearDirty(target, done);
+  // after the markers are cleared: a current symbol's open lots are then read from its snapshot (023)
+  refreshLongHeld(target, done);
 }
 
 // ---- reading: a cursor, fetched in chunks ----
