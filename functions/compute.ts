@@ -451,7 +451,8 @@ function clearDirty(target: Target, done: readonly Finished[]): void {
  * session's fifo.long_held_as_of (migrations 017, 019). Only symbols that can have one are
  * judged: an open lot older than the smallest minimum of the rules (no threshold is below it),
  * or a pending item to resolve; the rest cost nothing (the refresh reads a symbol's whole
- * history). Rebuild: after the swap, when the rows are live.
+ * history). Rebuild: after the swap, when the rows are live. `fifo watch` turns it off for its
+ * session (fifo.long_held_in_compute = off) and judges every symbol on a timer instead.
  */
 function refreshLongHeld(target: Target, done: readonly Finished[]): void {
   if (target.rebuild || done.length === 0) return;
@@ -463,7 +464,7 @@ function refreshLongHeld(target: Target, done: readonly Finished[]): void {
                  OR EXISTS (SELECT 1 FROM manual_review_queue q
                              WHERE q.allocation_version = $1 AND q.symbol = u.symbol
                                AND q.issue_type = 'long_held_lot' AND q.status = 'pending')) c
-      WHERE c.symbols IS NOT NULL`,
+      WHERE c.symbols IS NOT NULL AND current_setting('fifo.long_held_in_compute', true) IS DISTINCT FROM 'off'`,
     [target.version, done.map((d) => d.symbol), target.computationId, oldest]);
 }
 

@@ -12,6 +12,7 @@ import { startCluster } from '../../packages/cli/src/db/cluster.ts';
 import { migrate } from '../../packages/cli/src/db/migrate.ts';
 import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
+import { WATCH_SESSION_SQL } from '../../packages/cli/src/compute/watcher.ts';
 import { generateLedger, symbolName } from '../../packages/cli/src/sample/ledger-generator.ts';
 import { insertTrades } from '../../packages/cli/src/sample/load-ledger.ts';
 
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     await client.query('VACUUM ANALYZE');
   }
   await admin.end();
-  const session = await openProcedureSession(client, url, 'auto');
+  const session = await openProcedureSession(client, url, 'auto', WATCH_SESSION_SQL); // as fifo watch opens it
   await runCompute(client, session, { version: 1, symbols: null, force: false, incremental: true }); // catch up
 
   const { rows: [last] } = await client.query(`SELECT max(order_time) AS t FROM trade_records`);

@@ -28,6 +28,7 @@ import { startCluster } from '../../packages/cli/src/db/cluster.ts';
 import { migrate } from '../../packages/cli/src/db/migrate.ts';
 import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openProcedureSession } from '../../packages/cli/src/compute/sessions.ts';
+import { WATCH_SESSION_SQL } from '../../packages/cli/src/compute/watcher.ts';
 import { plv8ProceduresInstalled } from '../../packages/cli/src/compute/procedure-host.ts';
 import { symbolName } from '../../packages/cli/src/sample/ledger-generator.ts';
 import { insertTrades } from '../../packages/cli/src/sample/load-ledger.ts';
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
     order_id: `bench-${tag}-${i}`, symbol: symbolName(i % 10), side: i % 4 === 3 ? 'sell' : 'buy', size: '0.01',
     price: '101.25', total_fees_usd: '0.0006', order_time: new Date((t += 1000)).toISOString(), source: 'bench', trigger: null,
   })) as Parameters<typeof insertTrades>[1];
-  const session = await openProcedureSession(client, url, 'auto');
+  const session = await openProcedureSession(client, url, 'auto', WATCH_SESSION_SQL); // as fifo watch opens it
   await runCompute(client, session, { version: OURS, symbols: null, force: false, incremental: true }); // nothing pending
   const inc: number[] = [];
   let coldMs = 0;

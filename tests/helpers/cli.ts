@@ -36,8 +36,8 @@ export interface Watcher {
 }
 
 /** `fifo watch --debounce-ms N` on `url`, started the way users run it and listening. */
-export async function startWatch(url: string, debounceMs: number): Promise<Watcher> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, 'watch', '--debounce-ms', String(debounceMs)], {
+export async function startWatch(url: string, debounceMs: number, extra: readonly string[] = []): Promise<Watcher> {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'watch', '--debounce-ms', String(debounceMs), ...extra], {
     cwd: root,
     env: { ...process.env, FIFO_HOST: testHost(), DATABASE_URL: url, FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

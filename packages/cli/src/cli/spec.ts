@@ -178,6 +178,7 @@ export const COMMANDS = {
       version: allocationVersionFlag(),
       host,
       'debounce-ms': intDefault('wait this long after a notification for more', '200', { value: 'MS' }),
+      'long-held-every-ms': intDefault('judge every symbol\'s long_held_lot items this often (and at start)', '600000', { value: 'MS' }),
     },
     notes: ['stops after the current run on SIGINT or SIGTERM'],
   }),

@@ -30,7 +30,7 @@ export async function watchCommand(args: readonly string[]): Promise<number> {
 }
 
 export async function run({ values }: ParsedCommand<'watch'>): Promise<number> {
-  const { version, host, 'debounce-ms': debounceMs } = values;
+  const { version, host, 'debounce-ms': debounceMs, 'long-held-every-ms': longHeldEveryMs } = values;
   const url = databaseUrl();
   const probe = await connect(url);
   try {
@@ -40,7 +40,7 @@ export async function run({ values }: ParsedCommand<'watch'>): Promise<number> {
   }
   const stamp = () => new Date().toISOString();
   console.error(`${stamp()} fifo watch: version ${version}, pid ${process.pid}`);
-  const watcher = startWatcher({ url, version, host, debounceMs, log: (l) => console.error(`${stamp()} ${l}`) });
+  const watcher = startWatcher({ url, version, host, debounceMs, longHeldEveryMs, log: (l) => console.error(`${stamp()} ${l}`) });
   const stop = () => {
     console.error(`${stamp()} stopping after the current run`);
     void watcher.stop();

@@ -24,6 +24,8 @@ let open = 0;
 export interface ClientSessionOptions {
   /** Where the host runs: decided at the first call (default), or forced. */
   placement?: 'auto' | 'main' | 'thread';
+  /** Settings of the host's session beyond SESSION_SQL. */
+  sessionSql?: readonly string[];
 }
 
 export interface ClientSession extends TimedProcedureSession {
@@ -31,8 +33,8 @@ export interface ClientSession extends TimedProcedureSession {
   readonly placement: 'main' | 'thread' | null;
 }
 
-const openMainHost = (url: string): Promise<Plv8Host> =>
-  Plv8Host.open({ connectionString: url, begin: false, applicationName: APPLICATION_NAME, sessionSql: SESSION_SQL });
+const openMainHost = (url: string, extra: readonly string[] = []): Promise<Plv8Host> =>
+  Plv8Host.open({ connectionString: url, begin: false, applicationName: APPLICATION_NAME, sessionSql: [...SESSION_SQL, ...extra] });
 
 /** A main-thread host started ahead of its first call (see prewarmMainThreadHost). */
 let prewarmed: { url: string; host: Promise<Plv8Host> } | null = null;
@@ -61,14 +63,14 @@ function takePrewarmed(url: string): Promise<Plv8Host> | null {
   return host;
 }
 
-function mainThreadSession(url: string): TimedProcedureSession {
+function mainThreadSession(url: string, extra: readonly string[]): TimedProcedureSession {
   let host: Plv8Host | undefined;
   const calls: CallInterval[] = [];
   return {
     kind: 'client',
     calls,
     async callInTransaction(name, args) {
-      host ??= await (takePrewarmed(url) ?? openMainHost(url));
+      host ??= await ((extra.length === 0 ? takePrewarmed(url) : null) ?? openMainHost(url, extra));
       const startedAt = Date.now();
       host.begin();
       try {
@@ -98,7 +100,8 @@ export async function openClientSession(url: string, opts: ClientSessionOptions 
     const full = name === 'fifo_compute' && args[2] !== 'incremental';
     const thread = want === 'thread' || (want === 'auto' && (open > 1 || full) && hostThreadCode() !== null);
     placement = thread ? 'thread' : 'main';
-    inner = thread ? await openThreadSession(url, APPLICATION_NAME, SESSION_SQL) : mainThreadSession(url);
+    const extra = opts.sessionSql ?? [];
+    inner = thread ? await openThreadSession(url, APPLICATION_NAME, [...SESSION_SQL, ...extra]) : mainThreadSession(url, extra);
     return inner;
   };
   return {

@@ -24,8 +24,9 @@ export async function plv8ProceduresInstalled(client: pg.Client): Promise<boolea
 }
 
 /** The in-database host: `SELECT <procedure>($1, ...)` in a transaction. */
-export async function openPlv8Session(url: string): Promise<ProcedureSession> {
+export async function openPlv8Session(url: string, sessionSql: readonly string[] = []): Promise<ProcedureSession> {
   const client = await openSession(url, 'fifo-ledger compute');
+  for (const sql of sessionSql) await client.query(sql);
   return {
     kind: 'plv8',
     async callInTransaction(name, args) {

@@ -6,10 +6,11 @@ import { openPlv8Session, plv8ProceduresInstalled, type ProcedureSession } from 
 export type HostChoice = 'auto' | 'plv8' | 'client';
 
 /** `auto`: the in-database procedures when installed, else the Node host. */
-export async function openProcedureSession(client: pg.Client, url: string, choice: HostChoice): Promise<ProcedureSession> {
+/** `sessionSql`: settings of the procedures' session beyond the CLI's own (watch: WATCH_SESSION_SQL). */
+export async function openProcedureSession(client: pg.Client, url: string, choice: HostChoice, sessionSql: readonly string[] = []): Promise<ProcedureSession> {
   const installed = await plv8ProceduresInstalled(client);
   if (choice === 'plv8' && !installed) {
     throw new DomainError('plv8_not_installed', 'the PLV8 procedures are not installed in this database (PLV8 missing?); the Node host (client) or auto runs them', 'plv8');
   }
-  return choice === 'plv8' || (choice === 'auto' && installed) ? openPlv8Session(url) : openClientSession(url);
+  return choice === 'plv8' || (choice === 'auto' && installed) ? openPlv8Session(url, sessionSql) : openClientSession(url, { sessionSql });
 }

@@ -21,6 +21,8 @@ export interface WatchOptions {
   version: number;
   host: HostChoice;
   debounceMs?: number;
+  /** How often every symbol's long_held_lot items are judged (default LONG_HELD_EVERY_MS). */
+  longHeldEveryMs?: number;
   log?: (line: string) => void;
   onRun?: (r: ComputeRunResult) => void;
 }
@@ -37,6 +39,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const MAX_PENDING = 1000;
 /** At most one "ignored notifications" line per this many ms. */
 const IGNORED_LOG_MS = 60_000;
+
+/**
+ * The watcher's procedure session judges no long_held_lot items per run (that reads each
+ * symbol's whole history, ~3 ms a symbol, on every batch): time, not trades, makes a lot long
+ * held, so the watcher judges every symbol at start and then every LONG_HELD_EVERY_MS
+ * (`--long-held-every-ms`).
+ */
+export const WATCH_SESSION_SQL: readonly string[] = ['SET fifo.long_held_in_compute = off'];
+export const LONG_HELD_EVERY_MS = 10 * 60_000;
 
 export function startWatcher(opts: WatchOptions): Watcher {
   const log = opts.log ?? (() => {});
@@ -91,6 +102,15 @@ export function startWatcher(opts: WatchOptions): Watcher {
     await w?.client.end().catch(() => {});
   }
 
+  async function ensureWorker(): Promise<{ client: pg.Client; session: ProcedureSession }> {
+    if (!worker) {
+      const client = await connect(opts.url);
+      client.on('error', () => {}); // surfaces on the next query; the loop reconnects
+      worker = { client, session: await openProcedureSession(client, opts.url, opts.host, WATCH_SESSION_SQL) };
+    }
+    return worker;
+  }
+
   function reportIgnored(): void {
     if (ignored === 0 || Date.now() - ignoredLoggedAt < IGNORED_LOG_MS) return;
     log(`ignored ${ignored} notification(s) on fifo_ledger whose payload is not a symbol`);
@@ -100,15 +120,11 @@ export function startWatcher(opts: WatchOptions): Watcher {
 
   async function computeOnce(symbols: string[] | null): Promise<void> {
     reportIgnored();
-    if (!worker) {
-      const client = await connect(opts.url);
-      client.on('error', () => {}); // surfaces on the next query; the loop reconnects
-      worker = { client, session: await openProcedureSession(client, opts.url, opts.host) };
-    }
+    const w = await ensureWorker();
     try {
       // an incremental run selects exactly the dirty symbols among those named: a notification
       // naming nothing dirty (or cleaned by another runner meanwhile) starts no run and logs none
-      const r = await runCompute(worker.client, worker.session, {
+      const r = await runCompute(w.client, w.session, {
         version: opts.version, symbols, force: false, incremental: true, strictSymbols: false, logEmptyRun: false,
       });
       if (r.computationId === null) return;
@@ -125,6 +141,18 @@ export function startWatcher(opts: WatchOptions): Watcher {
     }
   }
 
+  let longHeldDue = 0; // at the first chance
+  async function judgeLongHeld(): Promise<void> {
+    longHeldDue = Date.now() + (opts.longHeldEveryMs ?? LONG_HELD_EVERY_MS);
+    const w = await ensureWorker();
+    const { rows } = await w.client.query<{ r: { raised: number; updated: number; resolved: number } }>(
+      'SELECT fifo_refresh_long_held_lots($1, NULL, fifo_long_held_as_of(), NULL) AS r', [opts.version]);
+    const r = rows[0]?.r;
+    if (r && r.raised + r.updated + r.resolved > 0) {
+      log(`long_held_lot: ${r.raised} raised, ${r.updated} updated, ${r.resolved} resolved`);
+    }
+  }
+
   async function loop(): Promise<void> {
     let backoff = 250;
     while (!stopping) {
@@ -132,11 +160,19 @@ export function startWatcher(opts: WatchOptions): Watcher {
         if (!listener) await listen();
         backoff = 250;
         if (!catchUp && pending.size === 0) {
+          const dueIn = Math.max(0, longHeldDue - Date.now());
+          let timer: NodeJS.Timeout | undefined;
           await new Promise<void>((r) => {
             wake = r;
+            timer = setTimeout(r, dueIn);
           });
+          clearTimeout(timer);
           wake = undefined;
           if (stopping) break;
+          if (!catchUp && pending.size === 0) {
+            await judgeLongHeld();
+            continue;
+          }
           await sleep(debounce); // let a burst of commits arrive
         }
         if (!listener) continue;
@@ -144,6 +180,7 @@ export function startWatcher(opts: WatchOptions): Watcher {
         catchUp = false;
         pending = new Set();
         await computeOnce(symbols);
+        if (Date.now() >= longHeldDue) await judgeLongHeld();
       } catch (e) {
         if (stopping) break;
         log(`database unavailable (${(e as Error).message}); retrying in ${backoff} ms`);
