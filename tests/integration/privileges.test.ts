@@ -132,6 +132,29 @@ describe('functions that run with their owner\'s rights', () => {
       await t.drop();
     }
   });
+
+  // `fifo migrate up` ends each step with 009's fifo_apply_security; the migrations that make
+  // owner-rights functions (008, 013, 018, 020) also capture `<schema>, pg_temp` themselves
+  // (set_config, then SET search_path FROM CURRENT), which the 008 case above proves for 008.
+  it('are pinned with pg_temp last after every migrate up step (013, 018, 020 included)', async () => {
+    const t = await createTestSchema({ migrated: false, prefix: 'pins' });
+    try {
+      const pinned = [`search_path=${t.schema}, pg_temp`];
+      const unpinned = () => t.query<{ name: string; config: string[] | null }>(
+        `SELECT p.proname AS name, p.proconfig AS config FROM pg_proc p
+          WHERE p.pronamespace = $1::regnamespace AND p.prosecdef
+            AND p.proconfig IS DISTINCT FROM $2::text[] ORDER BY 1`, [t.schema, pinned]);
+      let steps = 0;
+      // one migration at a time, checked after each
+      while ((await t.migrate('up', { count: 1 })).length > 0) {
+        steps++;
+        expect({ after: steps, unpinned: await unpinned() }).toEqual({ after: steps, unpinned: [] });
+      }
+      expect(steps).toBeGreaterThanOrEqual(24);
+    } finally {
+      await t.drop();
+    }
+  });
 });
 
 describe('shadowing with temporary objects', () => {
