@@ -67,6 +67,12 @@ END $$;
 CREATE FUNCTION fifo_long_held_as_of() RETURNS timestamptz LANGUAGE sql STABLE
 RETURN coalesce(nullif(current_setting('fifo.long_held_as_of', true), '')::timestamptz, now());
 
+-- fifo_run as it was (013): the down puts it back (018's pattern)
+CREATE TABLE fifo_019_replaced (name text PRIMARY KEY, definition text NOT NULL);
+INSERT INTO fifo_019_replaced
+SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_proc p
+ WHERE p.oid = 'fifo_run(int, text)'::regprocedure;
+
 CREATE OR REPLACE FUNCTION fifo_run(p_version int DEFAULT 1, p_mode text DEFAULT 'incremental') RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -134,81 +140,13 @@ SELECT fifo_apply_security();
 
 -- Down Migration
 -- fifo_run as 013 made it
-CREATE OR REPLACE FUNCTION fifo_run(p_version int DEFAULT 1, p_mode text DEFAULT 'incremental') RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-  batch_trades constant bigint := 25000;
-  run_id  bigint;
-  symbols text[];
-  batch   text[] := '{}';
-  n       bigint := 0;
-  r       record;
-  part    jsonb;
-  result  jsonb;
-  compute_mode text := p_mode;
+SELECT set_config('search_path', format('%I, pg_temp', current_schema()), true);
+DO $restore$
 BEGIN
-  IF p_mode IS NULL OR p_mode NOT IN ('full', 'incremental') THEN
-    RAISE EXCEPTION 'fifo_run: p_mode must be full or incremental, got %', coalesce(p_mode, 'NULL')
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_proc p WHERE p.oid = to_regprocedure('fifo_compute(int, text[], text, bigint)')
-                    AND obj_description(p.oid, 'pg_proc') IS DISTINCT FROM 'fifo-ledger stand-in: PLV8 is not installed') THEN
-    PERFORM fifo_plv8_missing('fifo_run', 'the PLV8 procedure fifo_compute');
-  END IF;
-  -- runs left running by a session that is gone
-  UPDATE fifo_computation_log l SET status = 'abandoned', finished_at = clock_timestamp(),
-         error = 'runner session ended before the run finished'
-   WHERE status = 'running'
-     AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = (l.runner ->> 'backend_pid')::int);
-  -- incremental: what changed or was never computed; full: everything
-  SELECT array_agg(symbol) INTO symbols FROM (
-    SELECT symbol FROM fifo_dirty_symbols WHERE allocation_version = p_version AND p_mode = 'incremental'
-    UNION SELECT l.symbol FROM fifo_ledger_symbols() l(symbol) WHERE p_mode = 'full'
-    UNION SELECT symbol FROM fifo_inventory_snapshot WHERE allocation_version = p_version AND p_mode = 'full') x;
-  INSERT INTO fifo_computation_log (allocation_version, mode, symbols, host, runner)
-  VALUES (p_version, p_mode, NULL, 'plv8', jsonb_build_object('backend_pid', pg_backend_pid(), 'scheduler', 'fifo_run'))
-  RETURNING computation_id INTO run_id;
-  -- full: the version's rows are built apart and swapped in at the end of this transaction (013)
-  IF p_mode = 'full' THEN
-    PERFORM fifo_rebuild_begin(p_version, run_id, false);
-    compute_mode := 'rebuild';
-  END IF;
-  FOR r IN
-    SELECT u.symbol, coalesce(c.trades, 0) AS trades
-      FROM unnest(coalesce(symbols, '{}')) u(symbol)
-      LEFT JOIN (SELECT t.symbol, count(*) AS trades FROM trade_records t
-                  WHERE t.symbol = ANY (symbols) GROUP BY t.symbol) c ON c.symbol = u.symbol
-     ORDER BY u.symbol COLLATE "C"
-  LOOP
-    IF cardinality(batch) > 0 AND n + r.trades > batch_trades THEN
-      part := fifo_compute(p_version, batch, compute_mode, run_id);
-      result := fifo_run_merge(result, part);
-      batch := '{}';
-      n := 0;
-    END IF;
-    batch := batch || r.symbol;
-    n := n + r.trades;
-  END LOOP;
-  IF cardinality(batch) > 0 OR result IS NULL THEN
-    result := fifo_run_merge(result, fifo_compute(p_version, batch, compute_mode, run_id));
-  END IF;
-  IF p_mode = 'full' THEN
-    PERFORM fifo_rebuild_finish(p_version, run_id);
-    PERFORM fifo_rebuild_swap(p_version, run_id);
-  END IF;
-  UPDATE fifo_computation_log
-     SET status = CASE WHEN (result ->> 'symbolsFailed')::int > 0 THEN 'failed' ELSE 'success' END,
-         finished_at = clock_timestamp(),
-         trades_processed = (result ->> 'tradesProcessed')::bigint,
-         allocations_written = (result ->> 'allocationsWritten')::bigint,
-         unmatched_count = (result ->> 'unmatchedCount')::bigint,
-         symbols_computed = jsonb_array_length(result -> 'symbols') - (result ->> 'symbolsFailed')::int,
-         symbols_failed = (result ->> 'symbolsFailed')::int,
-         error = (SELECT string_agg(s ->> 'symbol' || ': ' || (s ->> 'error'), E'\n')
-                    FROM jsonb_array_elements(result -> 'symbols') s WHERE s ->> 'status' = 'failed')
-   WHERE computation_id = run_id;
-  RETURN result || jsonb_build_object('computationId', run_id, 'mode', p_mode);
-END $$;
+  EXECUTE (SELECT definition FROM fifo_019_replaced WHERE name = 'fifo_run(integer,text)');
+END
+$restore$;
+DROP TABLE fifo_019_replaced;
 
 DROP FUNCTION fifo_run_log_finish(bigint, jsonb, text);
 DROP FUNCTION fifo_run_log_start(int, text, text[], text, jsonb);
