@@ -66,8 +66,13 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(commandHelp(e.command, e.action));
     return 0;
   }
-  const run = (await runners[name]()) as (p: typeof parsed) => Promise<number>;
-  return run(parsed);
+  const early = name === 'compute' ? (await import('./compute/early-host.ts')).startEarlyHost(parsed as ParsedCommand<'compute'>) : null;
+  try {
+    const run = (await runners[name]()) as (p: typeof parsed) => Promise<number>;
+    return await run(parsed);
+  } finally {
+    await early?.(); // closes it only when the command did not take it
+  }
 }
 
 main(process.argv.slice(2)).then(

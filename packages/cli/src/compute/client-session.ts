@@ -36,24 +36,27 @@ export interface ClientSession extends TimedProcedureSession {
 const openMainHost = (url: string, extra: readonly string[] = []): Promise<Plv8Host> =>
   Plv8Host.open({ connectionString: url, begin: false, applicationName: APPLICATION_NAME, sessionSql: [...SESSION_SQL, ...extra] });
 
-/** A main-thread host started ahead of its first call (see prewarmMainThreadHost). */
-let prewarmed: { url: string; host: Promise<Plv8Host> } | null = null;
+/** A main-thread host started ahead of its first call (see prewarmMainThreadHost), with its closer. */
+let prewarmed: { url: string; host: Promise<Plv8Host>; close: () => Promise<void> } | null = null;
 
 /**
  * Starts a main-thread host (its database worker, connection and session settings) while the
  * caller does other work, for a one-shot run that will most likely use it: the start-up (~0.1 s)
  * then overlaps the runner's own connection and queries. Returns a function that closes it
- * when no session took it.
+ * when no session took it. A second call for the same URL (the command, after main.ts started
+ * the host early) gets the host already starting, and the same closer.
  */
 export function prewarmMainThreadHost(url: string): () => Promise<void> {
+  if (prewarmed?.url === url) return prewarmed.close;
   const host = openMainHost(url);
   host.catch(() => {}); // a failed start is reported by the session that takes it, or nowhere
-  prewarmed = { url, host };
-  return async () => {
+  const close = async () => {
     if (prewarmed?.host !== host) return;
     prewarmed = null;
     await (await host.catch(() => undefined))?.close();
   };
+  prewarmed = { url, host, close };
+  return close;
 }
 
 function takePrewarmed(url: string): Promise<Plv8Host> | null {

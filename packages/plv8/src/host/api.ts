@@ -107,6 +107,13 @@ export interface Plv8Api {
 export interface Plv8Internal {
   lookup(oid: number): TypeInfo;
   typeOid(name: string): number;
+  /**
+   * The OIDs of several type names in one round trip, cached as typeOid caches them; false
+   * (nothing cached) when one of them does not resolve, so each then fails on its own.
+   */
+  typeOids(names: readonly string[]): number[] | false;
+  /** Caches name → OID pairs resolved by another realm of the same session. */
+  knowTypeOids(names: readonly string[], oids: readonly number[]): void;
   decode(text: string | null, oid: number): unknown;
   encode(value: unknown, oid: number): string | null;
   /** Normalises texts through the server's input/output functions of their types. */
@@ -215,6 +222,20 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     const oid = Number(r.rows[0]?.[0]);
     typeNameCache.set(name, oid);
     return oid;
+  }
+
+  function typeOids(names: readonly string[]): number[] | false {
+    const missing = [...new Set(names)].filter((n) => !typeNameCache.has(n));
+    if (missing.length > 0) {
+      let r: StepResult;
+      try {
+        r = exec1({ sql: `SELECT ${missing.map((_, i) => `$${i + 1}::regtype::oid::text`).join(', ')}`, params: missing });
+      } catch {
+        return false;
+      }
+      missing.forEach((n, i) => typeNameCache.set(n, Number(r.rows[0]?.[i])));
+    }
+    return names.map((n) => typeNameCache.get(n) as number);
   }
 
   /**
@@ -428,6 +449,13 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
   const internal: Plv8Internal = {
     lookup,
     typeOid,
+    typeOids,
+    knowTypeOids(names, oids) {
+      names.forEach((n, i) => {
+        const oid = oids[i];
+        if (oid !== undefined && !typeNameCache.has(n)) typeNameCache.set(n, oid);
+      });
+    },
     decode: (text, oid) => decodeText(text, lookup(oid), lookup),
     encode: (value, oid) => encodeValue(value, lookup(oid), lookup),
     roundTrip(texts, oids) {

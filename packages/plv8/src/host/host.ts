@@ -352,6 +352,7 @@ export class Plv8Host {
   private signature(p: GeneratedProcedure): Signature {
     let sig = this.signatures.get(p.name);
     if (!sig) {
+      if (this.signatures.size === 0) this.resolveSignatureTypes();
       const shape = returnShape(p);
       sig = {
         argOids: p.args.map(([, t]) => this.main.typeOid(t)),
@@ -364,6 +365,29 @@ export class Plv8Host {
       this.signatures.set(p.name, sig);
     }
     return sig;
+  }
+
+  /**
+   * The type names of every served signature in one round trip, not one each, for both realms
+   * (the names mean the same in both: one session). A name that does not resolve leaves all to
+   * be looked up, and fail, one by one.
+   */
+  private resolveSignatureTypes(): void {
+    const names = new Set<string>();
+    for (const p of this.procs.values()) {
+      for (const [, t] of p.args) names.add(t);
+      let shape: ReturnType<typeof returnShape>;
+      try {
+        shape = returnShape(p);
+      } catch {
+        continue; // reported when that procedure is called
+      }
+      if (shape.kind === 'scalar') names.add(shape.type);
+      if (shape.kind === 'table') for (const [, t] of shape.columns) names.add(t);
+    }
+    const list = [...names];
+    const oids = this.main.typeOids(list);
+    if (oids) this.ctx.knowTypeOids(list, oids);
   }
 
   /** Texts through the server's input and output functions (validation as in SQL). */

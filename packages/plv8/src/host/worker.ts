@@ -261,7 +261,9 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
           })
         : [await simple(req.sql)];
     } else {
-      await client.end().catch(() => {});
+      // Terminate is written now; the server's end of the socket is not waited for (the
+      // host terminates this thread next, and nothing is left to read).
+      client.end().catch(() => {});
       return { ok: true, results: [], notices, txStatus: 'I' };
     }
     return { ok: true, results, notices, txStatus: txStatus() };
@@ -286,7 +288,8 @@ process.on('uncaughtException', (e) => {
 async function main(): Promise<void> {
   try {
     await client.connect();
-    for (const sql of init.sessionSql) await client.query(sql);
+    // one round trip for all of them (the simple protocol runs a list of statements in order)
+    if (init.sessionSql.length > 0) await client.query(init.sessionSql.join(';\n'));
   } catch (e) {
     parentPort?.postMessage({ type: 'failed', error: errorFields(e) });
     return;
