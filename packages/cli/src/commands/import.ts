@@ -1,9 +1,10 @@
+import type pg from 'pg';
 import { databaseUrl } from '../db/cluster.ts';
 import { connect } from '../db/connect.ts';
 import { CliError, EXIT_OK } from '../errors.ts';
 import { applyFills, type ApplyResult } from '../ledger-io/apply.ts';
 import { openCsvFile } from '../ledger-io/csv-file.ts';
-import { checkFills, HeaderError, keptFills, type ColumnMap } from '../ledger-io/fills.ts';
+import { checkFills, checkingFills, HeaderError, uncheckedFills, type CheckedFills, type ColumnMap } from '../ledger-io/fills.ts';
 import { IMPORT_FORMATS } from '../ledger-io/formats.ts';
 import { parseCommand } from '../cli/parse.ts';
 import type { ParsedCommand } from '../cli/spec.ts';
@@ -36,28 +37,46 @@ export async function run({ action: format, values, args: { file } }: ParsedComm
     throw e;
   }
   const opts = { assumeUtc: values.utc ?? false };
-  const parsed = checkFills(table, map, opts);
-  if (parsed.errors.length > 0) {
+  const refuse = (parsed: CheckedFills) => {
     const listed = parsed.errors.slice(0, MAX_LISTED_ERRORS).map((e) => `  ${file} ${e}`).join('\n');
     const more = parsed.errors.length > MAX_LISTED_ERRORS ? `\n  ... and ${parsed.errors.length - MAX_LISTED_ERRORS} more` : '';
-    throw new CliError(`${file}: ${parsed.errors.length} problem(s); nothing imported\n${listed}${more}`);
-  }
-  for (const w of parsed.warnings) console.error(`fifo: warning: ${file}: ${w}`);
+    return new CliError(`${file}: ${parsed.errors.length} problem(s); nothing imported\n${listed}${more}`);
+  };
 
-  const client = await connect(databaseUrl());
+  // The file's own problems come first, whatever the database answers (or if it cannot be reached).
+  const fileFirst = (e: unknown): unknown => {
+    if (e instanceof CliError) return e;
+    const checked = checkFills(table, map, opts);
+    return checked.errors.length > 0 ? refuse(checked) : e;
+  };
+  let client: pg.Client;
+  try {
+    client = await connect(databaseUrl());
+  } catch (e) {
+    throw fileFirst(e);
+  }
+  // The file is checked while it is written (one pass over it, overlapped with the server's
+  // work); a problem anywhere fails the write and the transaction is rolled back.
+  let parsed = uncheckedFills(table, map);
+  const fills = function* () {
+    parsed = uncheckedFills(table, map);
+    yield* checkingFills(table, map, opts, parsed);
+    if (parsed.errors.length > 0) throw refuse(parsed);
+  };
   let r: ApplyResult;
   try {
     await client.query('BEGIN');
     try {
-      r = await applyFills(client, keptFills(table, map, parsed.keep, opts), source, values.account);
+      r = await applyFills(client, fills, source, values.account);
       await client.query(values['dry-run'] ? 'ROLLBACK' : 'COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
-      throw e;
+      throw fileFirst(e);
     }
   } finally {
     await client.end();
   }
+  for (const w of parsed.warnings) console.error(`fifo: warning: ${file}: ${w}`);
 
   if (values.json) {
     console.log(JSON.stringify({ file, dryRun: values['dry-run'] ?? false, duplicatesInFile: parsed.duplicates, ...r }));

@@ -4,6 +4,7 @@
  * symbols dirty. Idempotent: a fill already in the ledger with the same values is left alone.
  */
 import type pg from 'pg';
+import { copyField, copyIn } from './copy-in.ts';
 import type { Fill } from './fills.ts';
 
 export interface Skipped {
@@ -29,48 +30,76 @@ export interface ApplyResult {
   symbols: string[];
 }
 
-const CHUNK = 5000;
+/** COPY text is sent in chunks of about this many characters. */
+const CHUNK_CHARS = 1 << 18;
+
+/** The fills as COPY text rows, in chunks; `row` makes one row (with its newline). */
+function* copyChunks(fills: Iterable<Fill>, row: (f: Fill) => string): Generator<string> {
+  let buf = '';
+  for (const f of fills) {
+    buf += row(f);
+    if (buf.length >= CHUNK_CHARS) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf !== '') yield buf;
+}
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
 
 /**
- * Runs inside the caller's transaction. Fills are staged in chunks as they are read. Every fill
- * is in `account` (issue 14); a fill already in the ledger under another account is corrected.
+ * A ledger that holds no fact at all cannot hold a key of the file, an order-level fact of one
+ * of its orders or fills of one: the fills go straight into trade_records by one COPY (no
+ * staging table, no anti-join, no sort of the rows in SQL), through the same trigger, CHECKs
+ * and indexes. A fact inserted meanwhile by another session makes the COPY fail on the key;
+ * then it is undone to its savepoint and the staged path decides. Null when not taken.
  */
-export async function applyFills(client: pg.Client, fills: Iterable<Fill>, source: string, account = 'default'): Promise<ApplyResult> {
+async function copyIntoEmptyLedger(client: pg.Client, fills: () => Iterable<Fill>, source: string, account: string): Promise<ApplyResult | null> {
+  const { rows: [probe] } = await client.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM trade_records) AS empty');
+  if (!probe!.empty) return null;
+  const tail = `\t${copyField(source)}\t${copyField(account)}\n`;
+  const symbols = new Set<string>();
+  let read = 0;
+  const row = (f: Fill) => {
+    read++;
+    symbols.add(f.symbol);
+    return `${copyField(f.key)}\t${f.symbol}\t${f.side}\t${f.size}\t${f.price}\t${f.fee}\t${f.time}${tail}`;
+  };
+  await client.query('SAVEPOINT fifo_import_copy');
+  try {
+    const inserted = await copyIn(client,
+      'COPY trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source, account) FROM STDIN',
+      copyChunks(fills(), row));
+    await client.query('RELEASE SAVEPOINT fifo_import_copy');
+    return { read, inserted, updated: [], unchanged: read - inserted, skipped: [], symbols: [...symbols].sort() };
+  } catch (e) {
+    if (!isUniqueViolation(e)) throw e;
+    await client.query('ROLLBACK TO SAVEPOINT fifo_import_copy');
+    return null;
+  }
+}
+
+/**
+ * Runs inside the caller's transaction. `fills()` reads the fills (again at each call). Every
+ * fill is in `account` (issue 14); a fill already in the ledger under another account is corrected.
+ */
+export async function applyFills(client: pg.Client, fills: () => Iterable<Fill>, source: string, account = 'default'): Promise<ApplyResult> {
+  return (await copyIntoEmptyLedger(client, fills, source, account)) ?? applyStaged(client, fills(), source, account);
+}
+
+/** Fills staged by COPY into a temporary table, then compared with the ledger in SQL. */
+async function applyStaged(client: pg.Client, fills: Iterable<Fill>, source: string, account: string): Promise<ApplyResult> {
   await client.query(`CREATE TEMP TABLE fifo_import_staging (
       line int NOT NULL, order_id text PRIMARY KEY, exchange_order_id text NOT NULL, symbol text NOT NULL,
       side text NOT NULL, size numeric NOT NULL, price numeric NOT NULL, fee numeric NOT NULL,
       order_time timestamptz NOT NULL) ON COMMIT DROP`);
   let read = 0;
-  let cols: [number[], string[], string[], string[], string[], string[], string[], string[], string[]] = [[], [], [], [], [], [], [], [], []];
-  // One chunk is written while the next is read: the reading is not added to the writing.
-  let pending: Promise<unknown> = Promise.resolve();
-  const flush = async () => {
-    if (cols[0].length === 0) return;
-    const params = cols;
-    cols = [[], [], [], [], [], [], [], [], []];
-    const sent = client.query(
-      `INSERT INTO fifo_import_staging
-       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::numeric[], $9::timestamptz[])`,
-      params);
-    sent.catch(() => {}); // awaited below or at the next chunk; not an unhandled rejection meanwhile
-    await pending;
-    pending = sent;
-  };
-  for (const f of fills) {
+  const row = (f: Fill) => {
     read++;
-    cols[0].push(f.line);
-    cols[1].push(f.key);
-    cols[2].push(f.orderId);
-    cols[3].push(f.symbol);
-    cols[4].push(f.side);
-    cols[5].push(f.size);
-    cols[6].push(f.price);
-    cols[7].push(f.fee);
-    cols[8].push(f.time);
-    if (cols[0].length >= CHUNK) await flush();
-  }
-  await flush();
-  await pending;
+    return `${f.line}\t${copyField(f.key)}\t${copyField(f.orderId)}\t${f.symbol}\t${f.side}\t${f.size}\t${f.price}\t${f.fee}\t${f.time}\n`;
+  };
+  await copyIn(client, 'COPY fifo_import_staging FROM STDIN', copyChunks(fills, row));
 
   // Double-count guards: a fill whose order is already in the ledger as one order-level fact
   // (e.g. recorded by the bot under the plain order id), or an order-level row whose order

@@ -278,20 +278,22 @@ class RecordsBy {
   }
 }
 
+/** A CheckedFills before the first record is checked. */
+export function uncheckedFills(src: FillRecords, map: ColumnMap): CheckedFills {
+  return { duplicates: 0, errors: [], warnings: map.fee === undefined ? ['no fee column: every fee is 0'] : [], keep: new Uint8Array(src.count), fills: 0 };
+}
+
 /**
  * Checks every record; every bad value is an error naming its line and column. Keeps only
  * record numbers per key and order (not the fills): a record seen again is re-read.
+ * Yields each fill to import as soon as it is checked, until the first error (the checking
+ * goes on, to name every problem); `into` holds the outcome once the generator is done.
  */
-export function checkFills(src: FillRecords, map: ColumnMap, opts: ReadOptions = {}): CheckedFills {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const keep = new Uint8Array(src.count);
+export function* checkingFills(src: FillRecords, map: ColumnMap, opts: ReadOptions, into: CheckedFills): Generator<Fill> {
+  const { errors, keep } = into;
   const reader = new RecordReader(src, map, opts);
   const byKey = new RecordsBy(src.count, (i) => reader.read(i).fill!.key);
   const byOrder = new RecordsBy(src.count, (i) => reader.read(i).fill!.orderId);
-  let duplicates = 0;
-  let fills = 0;
-  if (map.fee === undefined) warnings.push('no fee column: every fee is 0');
 
   for (let i = 0; i < src.count; i++) {
     const { fill, bad } = reader.read(i);
@@ -305,7 +307,7 @@ export function checkFills(src: FillRecords, map: ColumnMap, opts: ReadOptions =
       const same = seen.symbol === fill.symbol && seen.side === fill.side && seen.size === fill.size &&
         seen.price === fill.price && seen.fee === fill.fee && seen.time === fill.time;
       if (same) {
-        duplicates++;
+        into.duplicates++;
         continue;
       }
       errors.push(fill.tradeId === null
@@ -323,9 +325,16 @@ export function checkFills(src: FillRecords, map: ColumnMap, opts: ReadOptions =
     byKey.add(fill.key, i);
     if (!other && !map.tradeIdPerProduct) byOrder.add(fill.orderId, i);
     keep[i] = 1;
-    fills++;
+    into.fills++;
+    if (errors.length === 0) yield fill;
   }
-  return { duplicates, errors, warnings, keep, fills };
+}
+
+/** checkingFills to the end. */
+export function checkFills(src: FillRecords, map: ColumnMap, opts: ReadOptions = {}): CheckedFills {
+  const into = uncheckedFills(src, map);
+  for (const _ of checkingFills(src, map, opts, into));
+  return into;
 }
 
 /** The kept records of a checkFills pass, read again one at a time. */
