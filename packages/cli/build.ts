@@ -32,18 +32,41 @@ const NODE_NAVIGATOR = {
   banner: "var __fifo_navigator = { userAgent: 'Node.js' };",
 };
 
+/**
+ * pg loads node:crypto (and its webcrypto) when it is required, for password authentication
+ * only: ~5 ms of every start of the host's database thread, which a one-shot run waits for.
+ * Its crypto module is bundled behind a proxy that requires it at its first use instead.
+ */
+export const PG_CRYPTO_LATER: esbuild.Plugin = {
+  name: 'fifo-pg-crypto-later',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(crypto\/)?utils$/ }, (args) => {
+      const real = join(args.resolveDir, `${args.path}.js`);
+      if (!/[\\/]pg[\\/]lib[\\/]crypto[\\/]utils\.js$/.test(real)) return undefined;
+      return { path: real, namespace: 'fifo-pg-crypto-later' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'fifo-pg-crypto-later' }, (args) => ({
+      contents: `let real;\nmodule.exports = new Proxy({}, { get: (_, k) => (real ??= require(${JSON.stringify(args.path)}))[k] });\n`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 function text(options: esbuild.BuildOptions): string {
   return esbuild.buildSync({ ...options, write: false }).outputFiles?.[0]?.text ?? '';
 }
 
 /** Code that runs as Node (not in the PLV8 context, whose globals must stay PLV8's). */
-function nodeText(options: esbuild.BuildOptions): string {
-  return esbuild.buildSync({
+async function nodeText(options: esbuild.BuildOptions): Promise<string> {
+  const result = await esbuild.build({
     ...options,
     define: { ...options.define, ...NODE_NAVIGATOR.define },
     banner: { js: `${options.banner?.js ?? ''}\n${NODE_NAVIGATOR.banner}` },
+    plugins: [...(options.plugins ?? []), PG_CRYPTO_LATER],
     write: false,
-  }).outputFiles?.[0]?.text ?? '';
+  });
+  return result.outputFiles?.[0]?.text ?? '';
 }
 
 export interface BuildCliOptions {
@@ -55,12 +78,12 @@ export async function buildCli(out: string = binPath, opts: BuildCliOptions = {}
   const packaged: Record<string, string> = opts.packaged
     ? { __FIFO_PROCEDURES_FROM_ROOT__: JSON.stringify(PACKAGED_PROCEDURES), __FIFO_PACKAGED__: 'true' }
     : {};
-  const hostWorker = JSON.stringify(nodeText({
+  const hostWorker = JSON.stringify(await nodeText({
     ...workerBuild(), external: ['pg-native'], define: { __FIFO_WORKER_BUNDLES_PG__: 'true' },
   }));
   const hostRuntime = JSON.stringify(text(runtimeBuild()));
   const thread = hostThreadBuild();
-  const hostThread = JSON.stringify(nodeText({
+  const hostThread = JSON.stringify(await nodeText({
     ...thread,
     external: ['pg-native', 'esbuild'],
     define: { ...thread.define, __FIFO_HOST_WORKER__: hostWorker, __FIFO_HOST_RUNTIME__: hostRuntime, __FIFO_ROOT_FROM_BUNDLE__: rootFromBundle },
@@ -85,6 +108,7 @@ export async function buildCli(out: string = binPath, opts: BuildCliOptions = {}
     },
     legalComments: 'none',
     logLevel: 'warning',
+    plugins: [PG_CRYPTO_LATER],
     write: false,
   });
   const code = result.outputFiles[0]?.text ?? '';

@@ -97,7 +97,10 @@ export class Plv8Host {
   /** Round trips to the database since open (for measurements). */
   requests = 0;
 
-  private constructor(private readonly channel: SyncChannel, opts: Plv8HostOptions) {
+  /** Set by open() once the database worker is ready (the context is built while it starts). */
+  private channel!: SyncChannel;
+
+  private constructor(opts: Plv8HostOptions) {
     for (const p of opts.procedures ?? loadGeneratedProcedures()) this.procs.set(p.name, p);
     this.onMessage = opts.onMessage ?? defaultOnMessage;
     const memoryUsage = () => {
@@ -122,15 +125,27 @@ export class Plv8Host {
     this.mainApi = mainSide.plv8;
   }
 
-  /** Connects (a worker thread with its own connection) and, by default, BEGINs. */
+  /**
+   * Connects (a worker thread with its own connection) and, by default, BEGINs. The vm context,
+   * its runtime and the procedures' functions are made while the worker starts: that start
+   * (a thread, `pg`, a connection) is what a one-shot run waits for.
+   */
   static async open(opts: Plv8HostOptions): Promise<Plv8Host> {
-    const channel = await SyncChannel.start({
+    const starting = SyncChannel.start({
       connectionString: opts.connectionString,
       applicationName: opts.applicationName ?? 'fifo-ledger-plv8-host',
       sessionSql: ['SET DateStyle TO ISO', ...(opts.sessionSql ?? [])],
       ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
     });
-    const host = new Plv8Host(channel, opts);
+    let host: Plv8Host;
+    try {
+      host = new Plv8Host(opts);
+      host.precompile();
+    } catch (e) {
+      await starting.then((c) => c.close(), () => {});
+      throw e;
+    }
+    host.channel = await starting;
     if (opts.begin ?? true) host.begin();
     return host;
   }
@@ -319,6 +334,17 @@ export class Plv8Host {
     if (n.detail) m.detail = n.detail;
     if (n.hint) m.hint = n.hint;
     this.emit(m);
+  }
+
+  /** Compiles every served function now; one that does not compile fails when it is called. */
+  private precompile(): void {
+    for (const name of this.procs.keys()) {
+      try {
+        this.compile(name);
+      } catch {
+        /* thrown again by the call */
+      }
+    }
   }
 
   private compile(name: string): (...args: unknown[]) => unknown {
