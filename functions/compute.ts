@@ -52,12 +52,16 @@ export interface ComputeSummary {
 
 /** A batch holds whole symbols up to about this many trades (one symbol may exceed it), as the CLI's. */
 export const BATCH_TRADES = 25_000;
-/** Rows per cursor fetch. */
-const FETCH_ROWS = 20_000;
+/**
+ * Rows per cursor fetch. Small enough that a fetch and the rows written from it die in the
+ * young generation: at 20,000 (and 25,000 rows per write) they outlived it, and the host thread
+ * spent ~5x longer in full (mark-compact) collections (docs/BENCHMARKS.md); more round trips cost less.
+ */
+const FETCH_ROWS = 5_000;
 /** A symbol with more trades than this goes through the engine in parts of this size. */
 const PART_TRADES = 50_000;
-/** Allocation rows of whole symbols gathered before one write. */
-const WRITE_ROWS = 25_000;
+/** Allocation rows of whole symbols gathered before one write (see FETCH_ROWS). */
+const WRITE_ROWS = 5_000;
 
 const UTC_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
@@ -273,15 +277,23 @@ function arrayElement(s: string | null): string {
 const ALLOCATION_COLUMNS = `allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id, allocated_size,
     buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd, account, computation_id`;
 
-/** Ids as text[] literals (an adopted id may hold anything); numbers and times as lines ('' is NULL). */
+/**
+ * Ids as text[] literals (an adopted id may hold anything); numbers and times as lines ('' is
+ * NULL). cost_basis, proceeds and pnl are not sent: they are the contract's formulas over the
+ * row's own exact columns (products at full scale, no rounding), so the server computes them and
+ * trim_scale gives the engine's canonical text. Sending them cost the host three more decimal
+ * texts per row to join, copy and send, and the server the same work to parse them.
+ */
 function insertRowsSql(table: string): string {
   const lines = (n: number, type: string) => `string_to_array($${n}::text, E'\\n', '')::${type}[]`;
   return `INSERT INTO ${table} (${ALLOCATION_COLUMNS})
-     SELECT $1::int, u.*, $16::bigint
+     SELECT $1::int, u.symbol, u.sell, u.seq, u.buy, u.size, u.bp, u.sp, u.bt, u.st, u.bf, u.sf,
+            trim_scale(u.bp * u.size + u.bf), trim_scale(u.sp * u.size - u.sf),
+            trim_scale((u.sp * u.size - u.sf) - (u.bp * u.size + u.bf)), u.account, $13::bigint
        FROM unnest($2::text::text[], $3::text::text[], ${lines(4, 'int')}, $5::text::text[], ${lines(6, 'numeric')},
                    ${lines(7, 'numeric')}, ${lines(8, 'numeric')}, ${lines(9, 'timestamptz')}, ${lines(10, 'timestamptz')},
-                   ${lines(11, 'numeric')}, ${lines(12, 'numeric')}, ${lines(13, 'numeric')}, ${lines(14, 'numeric')},
-                   ${lines(15, 'numeric')}, $17::text::text[]) AS u`;
+                   ${lines(11, 'numeric')}, ${lines(12, 'numeric')}, $14::text::text[])
+            AS u(symbol, sell, seq, buy, size, bp, sp, bt, st, bf, sf, account)`;
 }
 
 function writeRows(target: Target, rows: readonly AllocationRow[]): number {
@@ -290,8 +302,7 @@ function writeRows(target: Target, rows: readonly AllocationRow[]): number {
   const symbols: string[] = new Array(n), sells: string[] = new Array(n), seqs: number[] = new Array(n);
   const buys: string[] = new Array(n), sizes: string[] = new Array(n), buyPrices: string[] = new Array(n);
   const sellPrices: string[] = new Array(n), buyTimes: string[] = new Array(n), sellTimes: string[] = new Array(n);
-  const buyFees: string[] = new Array(n), sellFees: string[] = new Array(n), costs: string[] = new Array(n);
-  const proceeds: string[] = new Array(n), pnls: string[] = new Array(n), accounts: string[] = new Array(n);
+  const buyFees: string[] = new Array(n), sellFees: string[] = new Array(n), accounts: string[] = new Array(n);
   let lastSymbol = '', lastSymbolText = '';
   let lastAccount = '', lastAccountText = '';
   for (let i = 0; i < n; i++) {
@@ -311,9 +322,6 @@ function writeRows(target: Target, rows: readonly AllocationRow[]): number {
     sellTimes[i] = r.sellTime;
     buyFees[i] = r.buyFee ?? '';
     sellFees[i] = r.sellFee;
-    costs[i] = r.costBasis ?? '';
-    proceeds[i] = r.proceeds;
-    pnls[i] = r.pnl ?? '';
     const account = r.account ?? 'default';
     if (account !== lastAccount || i === 0) {
       lastAccount = account;
@@ -325,7 +333,7 @@ function writeRows(target: Target, rows: readonly AllocationRow[]): number {
   return exec(insertRowsSql(target.table), [
     target.version, list(symbols), list(sells), seqs.join('\n'), list(buys), sizes.join('\n'), buyPrices.join('\n'),
     sellPrices.join('\n'), buyTimes.join('\n'), sellTimes.join('\n'), buyFees.join('\n'), sellFees.join('\n'),
-    costs.join('\n'), proceeds.join('\n'), pnls.join('\n'), target.computationId, list(accounts),
+    target.computationId, list(accounts),
   ]);
 }
 
