@@ -6,7 +6,8 @@
  * variants: copy-file (COPY straight into trade_records, file order), copy-time (same, sorted by
  * time in the client), copy-notrig (file order, the ledger trigger disabled), read (the client
  * side alone: reading the kept fills again and making the COPY text), copy-mem and copy-mem-notrig
- * (the COPY text made first, then only the COPY timed, with and without the trigger).
+ * (the COPY text made first, then only the COPY timed, with and without the trigger), copy-wm
+ * (copy-file with work_mem 512 MB: the trigger's transition table in memory).
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -51,25 +52,42 @@ function timeOrdered(): Fill[] {
 
 const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
 await client.connect();
+const backend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+/** CPU seconds of the server backend (utime + stime from /proc; same machine) and of this process. */
+const cpu = () => {
+  const f = readFileSync(`/proc/${backend}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const u = process.cpuUsage();
+  return { server: (Number(f[11]) + Number(f[12])) / 100, client: (u.user + u.system) / 1e6 };
+};
+let c0 = cpu();
+const cpuSince = () => {
+  const c = cpu();
+  const r = `cpu server ${(c.server - c0.server).toFixed(1)} s, client ${(c.client - c0.client).toFixed(1)} s`;
+  c0 = c;
+  return r;
+};
 const COPY = 'COPY trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source, account) FROM STDIN';
 for (let r = 0; r < Number(rounds); r++) {
   for (const v of variants) {
     const l0 = load();
+    cpuSince();
     if (v === 'read') {
       const [, ms] = await time(() => { let n = 0; for (const c of chunks(fills())) n += c.length; return n; });
-      console.log(`round ${r + 1} ${v}: ${sec(ms)} (load ${l0})`);
+      console.log(`round ${r + 1} ${v}: ${sec(ms)} (load ${l0}; ${cpuSince()})`);
       continue;
     }
     await client.query('BEGIN');
     let extra = '';
+    if (v === 'copy-wm') await client.query("SET LOCAL work_mem = '512MB'");
     if (v === 'copy-notrig') await client.query('ALTER TABLE trade_records DISABLE TRIGGER trade_records_audit_insert');
     let src: Iterable<Fill> = fills();
     if (v === 'copy-mem' || v === 'copy-mem-notrig') {
       const text = [...chunks(src)];
+      cpuSince();
       if (v === 'copy-mem-notrig') await client.query('ALTER TABLE trade_records DISABLE TRIGGER trade_records_audit_insert');
       const [n, ms] = await time(() => copyIn(client, COPY, text));
       await client.query('ROLLBACK');
-      console.log(`round ${r + 1} ${v}: ${n} rows ${sec(ms)} (text made before; load ${l0})`);
+      console.log(`round ${r + 1} ${v}: ${n} rows ${sec(ms)} (text made before; load ${l0}; ${cpuSince()})`);
       await client.query('VACUUM trade_records, trade_records_audit, fifo_dirty_symbols');
       continue;
     }
@@ -79,8 +97,9 @@ for (let r = 0; r < Number(rounds); r++) {
       extra = ` (sort ${sec(sortMs)})`;
     }
     const [n, ms] = await time(() => copyIn(client, COPY, chunks(src)));
+    const used = cpuSince();
     await client.query('ROLLBACK');
-    console.log(`round ${r + 1} ${v}: ${n} rows ${sec(ms)}${extra} (load ${l0})`);
+    console.log(`round ${r + 1} ${v}: ${n} rows ${sec(ms)}${extra} (load ${l0}; ${used})`);
     await client.query('VACUUM trade_records, trade_records_audit, fifo_dirty_symbols');
   }
 }
