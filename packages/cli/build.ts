@@ -37,7 +37,7 @@ const NODE_NAVIGATOR = {
  * only: ~5 ms of every start of the host's database thread, which a one-shot run waits for.
  * Its crypto module is bundled behind a proxy that requires it at its first use instead.
  */
-export const PG_CRYPTO_LATER: esbuild.Plugin = {
+const PG_CRYPTO_LATER: esbuild.Plugin = {
   name: 'fifo-pg-crypto-later',
   setup(build) {
     build.onResolve({ filter: /^\.\/(crypto\/)?utils$/ }, (args) => {
@@ -49,6 +49,26 @@ export const PG_CRYPTO_LATER: esbuild.Plugin = {
       contents: `let real;\nmodule.exports = new Proxy({}, { get: (_, k) => (real ??= require(${JSON.stringify(args.path)}))[k] });\n`,
       loader: 'js',
       resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
+ * The CLI's own uses of node:crypto (a hash for the embedded cluster's files, a MIME boundary)
+ * are rare; an ESM import of it would load it (~5 ms) before any of the CLI's code runs. These
+ * wrappers load it at their first call. A name not listed here fails the build.
+ */
+const CRYPTO_LATER_NAMES = ['createHash', 'randomBytes'] as const;
+const CRYPTO_LATER: esbuild.Plugin = {
+  name: 'fifo-crypto-later',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?crypto$/ }, (args) =>
+      (args.kind === 'import-statement' && !/[\\/]node_modules[\\/]/.test(args.importer)
+        ? { path: 'node:crypto', namespace: 'fifo-crypto-later' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'fifo-crypto-later' }, () => ({
+      contents: `let real;\nconst crypto = () => (real ??= require('node:crypto'));\n${
+        CRYPTO_LATER_NAMES.map((n) => `export const ${n} = (...args) => crypto().${n}(...args);`).join('\n')}\n`,
+      loader: 'js',
     }));
   },
 };
@@ -108,7 +128,7 @@ export async function buildCli(out: string = binPath, opts: BuildCliOptions = {}
     },
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [PG_CRYPTO_LATER],
+    plugins: [PG_CRYPTO_LATER, CRYPTO_LATER],
     write: false,
   });
   const code = result.outputFiles[0]?.text ?? '';
