@@ -129,8 +129,10 @@ BEGIN
     WITH f AS (
       SELECT a.symbol, percentile_cont(0.5) WITHIN GROUP (ORDER BY a.sell_time - a.buy_time) AS median_held,
              count(*) AS pieces, max(a.sell_time) AS last_sell_time
-        FROM fifo_allocations a
-       WHERE a.allocation_version = p_version AND a.buy_order_id IS NOT NULL AND a.symbol = ANY (stale)
+        -- a join, not `= ANY (stale)`: a seq scan testing each row against many symbols is quadratic
+        FROM unnest(stale) u(symbol)
+        JOIN fifo_allocations a ON a.allocation_version = p_version AND a.symbol = u.symbol
+       WHERE a.buy_order_id IS NOT NULL
        GROUP BY a.symbol
     ), k AS (
       SELECT u.symbol, f.median_held, coalesce(f.pieces, 0) AS pieces, f.last_sell_time,
@@ -161,9 +163,9 @@ BEGIN
         INTO more_symbol, more_median, more_pieces
         FROM (SELECT a.symbol, percentile_cont(0.5) WITHIN GROUP (ORDER BY a.sell_time - a.buy_time) AS median_held,
                      count(*) AS pieces
-                FROM fifo_allocations a
-               WHERE a.allocation_version = p_version AND a.buy_order_id IS NOT NULL AND a.sell_time <= p_at
-                 AND a.symbol = ANY (stale)
+                FROM unnest(stale) u(symbol)
+                JOIN fifo_allocations a ON a.allocation_version = p_version AND a.symbol = u.symbol
+               WHERE a.buy_order_id IS NOT NULL AND a.sell_time <= p_at
                GROUP BY a.symbol) g;
       st_symbol := st_symbol || coalesce(more_symbol, '{}');
       st_median := st_median || coalesce(more_median, '{}');
@@ -198,26 +200,26 @@ BEGIN
   ), decided AS (
     -- Per key, the queue's items against the open and flagged lots, by grouping one stream on
     -- the key rather than joining (017): a join's plan hangs on estimates, and a nested loop
-    -- over the lots would be quadratic. An item is rewritten only when its facts changed.
+    -- over the lots would be quadratic. An item is rewritten only when its facts changed
+    -- (compared as jsonb, not as text: the same, every value being a string but matched_pieces,
+    -- a count), which is computed for the keys with both a pending item and a flagged lot only.
     SELECT x.symbol, x.buy_order_id,
            max(x.review_id) FILTER (WHERE x.src = 0)  AS pending_id,
            bool_or(x.src = 3)                         AS closed,
            bool_or(x.src = 1)                         AS still_open,
-           max(x.facts) FILTER (WHERE x.src = 0)      AS pending_facts,
-           max(x.facts) FILTER (WHERE x.src = 2)      AS flagged_facts,
-           (array_agg(x.facts_json) FILTER (WHERE x.src = 2))[1] AS facts_json,
+           (array_agg(x.facts) FILTER (WHERE x.src = 0))[1] AS pending_details,
+           (array_agg(x.facts) FILTER (WHERE x.src = 2))[1] AS facts_json,
            max(x.buy_time) FILTER (WHERE x.src = 2)   AS buy_time
       FROM (SELECT q.symbol, q.item_key AS buy_order_id,
                    CASE WHEN q.status = 'pending' THEN q.review_id END AS review_id,
                    CASE WHEN q.status = 'pending' THEN 0 ELSE 3 END AS src,
-                   CASE WHEN q.status = 'pending' THEN (q.details - ARRAY['as_of', 'held', 'held_days'])::text END AS facts,
-                   NULL::jsonb AS facts_json, NULL::timestamptz AS buy_time
+                   CASE WHEN q.status = 'pending' THEN q.details END AS facts, NULL::timestamptz AS buy_time
               FROM manual_review_queue q
              WHERE q.allocation_version = p_version AND q.issue_type = 'long_held_lot' AND q.symbol = ANY (syms)
             UNION ALL
-            SELECT o.symbol, o.buy_order_id, NULL, 1, NULL, NULL, NULL FROM open_lots o
+            SELECT o.symbol, o.buy_order_id, NULL, 1, NULL, NULL FROM open_lots o
             UNION ALL
-            SELECT f.symbol, f.buy_order_id, NULL, 2, f.facts::text, f.facts, f.buy_time FROM flagged f) x
+            SELECT f.symbol, f.buy_order_id, NULL, 2, f.facts, f.buy_time FROM flagged f) x
      GROUP BY x.symbol, x.buy_order_id
   ), up AS (
     -- new items, and pending ones whose facts changed; a closed item is never reopened (and
@@ -229,7 +231,7 @@ BEGIN
                                             'as_of', p_at, 'held', justify_hours(p_at - d.buy_time)::text,
                                             'held_days', round((extract(epoch FROM p_at - d.buy_time) / 86400)::numeric, 2)::text)))
         FROM decided d
-       WHERE d.facts_json IS NOT NULL AND NOT d.closed AND (d.pending_id IS NULL OR d.pending_facts IS DISTINCT FROM d.flagged_facts)),
+       WHERE d.facts_json IS NOT NULL AND NOT d.closed AND (d.pending_id IS NULL OR d.pending_details - ARRAY['as_of', 'held', 'held_days'] IS DISTINCT FROM d.facts_json)),
       p_computation_id) r
   ), gone AS (
     -- pending items no longer flagged: disjoint from the rows `up` touches
