@@ -69,6 +69,40 @@ describe('the first call of a host', () => {
   });
 });
 
+describe('a database thread started early', () => {
+  it('is taken by the next host, which gets its own session and works', async () => {
+    Plv8Host.startEarly();
+    const host = await Plv8Host.open({ connectionString: t.url, procedures: [SAME], applicationName: 'fifo-ledger host-startup test' });
+    try {
+      expect(host.call('hs_same', [5, ['a']])).toBe(6);
+      const rows = host.execute(`SELECT current_setting('application_name') AS app, current_setting('DateStyle') AS ds`) as Array<Record<string, unknown>>;
+      expect(rows[0]).toEqual({ app: 'fifo-ledger host-startup test', ds: 'ISO, MDY' });
+      host.commit();
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('an untaken one is discarded, and the next host starts its own', async () => {
+    Plv8Host.startEarly();
+    await Plv8Host.discardEarly();
+    const host = await Plv8Host.open({ connectionString: t.url, procedures: [SAME] });
+    try {
+      expect(host.call('hs_same', [1, []])).toBe(1);
+      host.commit();
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('a failed connection of a host on an early thread is reported as without one', async () => {
+    Plv8Host.startEarly();
+    const u = new URL(t.url);
+    u.port = '1';
+    await expect(Plv8Host.open({ connectionString: u.toString(), procedures: [SAME] })).rejects.toThrow(/PLV8 host cannot connect/);
+  });
+});
+
 describe('a host started early', () => {
   it('is the host the command prewarms again: one start, one closer', async () => {
     const early = prewarmMainThreadHost(t.url);

@@ -66,7 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(commandHelp(e.command, e.action));
     return 0;
   }
-  const early = name === 'compute' ? (await import('./compute/early-host.ts')).startEarlyHost(parsed as ParsedCommand<'compute'>) : null;
+  const early = name === 'compute' ? await (await import('./compute/early-host.ts')).startEarlyHost(parsed as ParsedCommand<'compute'>) : null;
   try {
     const run = (await runners[name]()) as (p: typeof parsed) => Promise<number>;
     return await run(parsed);

@@ -4,7 +4,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { workerCode } from './sources.ts';
-import type { PgErrorFields, WorkerEvent, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.ts';
+import type { PgErrorFields, WorkerEvent, WorkerInit, WorkerRequest, WorkerResponse, WorkerSession } from './protocol.ts';
 
 export class ChannelError extends Error {
   constructor(message: string, readonly fields: PgErrorFields) {
@@ -19,6 +19,24 @@ export interface ChannelOptions {
   sessionSql: readonly string[];
   /** Longest wait for one reply before the worker is declared dead (default: no limit). */
   requestTimeoutMs?: number;
+}
+
+/** A database thread started before its session was known (startEarly); the next start() takes it. */
+interface EarlyThread {
+  worker: Worker;
+  port: MessagePort;
+  flag: Int32Array;
+  exited?: boolean;
+}
+
+let early: EarlyThread | null = null;
+
+function spawn(session: WorkerSession | null): EarlyThread {
+  const { port1, port2 } = new MessageChannel();
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const init: WorkerInit = { port: port2, flag, requireFrom: import.meta.url, ...(session ?? {}) };
+  const worker = new Worker(workerCode(), { eval: true, workerData: init, transferList: [port2] });
+  return { worker, port: port1, flag };
 }
 
 export class SyncChannel {
@@ -41,18 +59,50 @@ export class SyncChannel {
     });
   }
 
+  /**
+   * Starts a database thread now, before the connection and session are known: its start
+   * (a Node environment, `pg`) then overlaps whatever the caller does until start(), which takes
+   * it. An untaken one is ended by discardEarly (or goes with the process: it holds nothing).
+   */
+  static startEarly(): void {
+    if (early) return;
+    const thread = spawn(null);
+    thread.worker.once('exit', () => {
+      thread.exited = true;
+    });
+    thread.worker.once('error', () => {}); // seen as its exit by the start that takes it
+    thread.worker.unref();
+    thread.port.unref();
+    early = thread;
+  }
+
+  /** Ends a thread of startEarly that no start() took. */
+  static async discardEarly(): Promise<void> {
+    const e = early;
+    early = null;
+    if (!e) return;
+    e.port.close();
+    await e.worker.terminate();
+  }
+
   static async start(opts: ChannelOptions): Promise<SyncChannel> {
-    const { port1, port2 } = new MessageChannel();
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    const init: WorkerInit = {
-      port: port2,
-      flag,
-      requireFrom: import.meta.url,
+    const session: WorkerSession = {
       connectionString: opts.connectionString,
       applicationName: opts.applicationName,
       sessionSql: [...opts.sessionSql],
     };
-    const worker = new Worker(workerCode(), { eval: true, workerData: init, transferList: [port2] });
+    let thread: EarlyThread;
+    if (early && !early.exited) {
+      thread = early;
+      early = null;
+      thread.worker.ref();
+      thread.port.ref();
+      thread.worker.postMessage(session);
+    } else {
+      early = null;
+      thread = spawn(session);
+    }
+    const { worker, port: port1, flag } = thread;
     let pid: number;
     try {
       pid = await new Promise<number>((resolve, reject) => {

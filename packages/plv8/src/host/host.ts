@@ -150,6 +150,19 @@ export class Plv8Host {
     return host;
   }
 
+  /**
+   * Starts the database thread of the next host to open now, before its connection is known:
+   * a caller that will open a host soon (a one-shot run) lets that start overlap its own.
+   */
+  static startEarly(): void {
+    SyncChannel.startEarly();
+  }
+
+  /** Ends the thread of startEarly when no host took it. */
+  static discardEarly(): Promise<void> {
+    return SyncChannel.discardEarly();
+  }
+
   /** PID of the server backend serving this host. */
   get backendPid(): number {
     return this.channel.backendPid;

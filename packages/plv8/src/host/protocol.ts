@@ -76,11 +76,15 @@ export type WorkerResponse =
 /** Startup messages on the worker's parentPort. */
 export type WorkerEvent = { type: 'ready'; backendPid: number } | { type: 'failed'; error: PgErrorFields };
 
-export interface WorkerInit {
-  port: MessagePort;
-  flag: Int32Array;
-  requireFrom: string;
+/** The session a worker opens: in its workerData, or posted later to a worker started early. */
+export interface WorkerSession {
   connectionString: string;
   applicationName: string;
   sessionSql: string[];
+}
+
+export interface WorkerInit extends Partial<WorkerSession> {
+  port: MessagePort;
+  flag: Int32Array;
+  requireFrom: string;
 }

@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type pgTypes from 'pg';
-import type { Field, Notice, PgErrorFields, Step, StepResult, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.ts';
+import type { Field, Notice, PgErrorFields, Step, StepResult, WorkerInit, WorkerRequest, WorkerResponse, WorkerSession } from './protocol.ts';
 
 declare const __FIFO_WORKER_BUNDLES_PG__: boolean | undefined;
 
@@ -27,24 +27,37 @@ const pg = (typeof __FIFO_WORKER_BUNDLES_PG__ === 'boolean'
 /** Every column stays text: the main thread converts by type OID. */
 const RAW_TYPES = { getTypeParser: () => (v: string) => v };
 
-const client = new pg.Client({
-  connectionString: init.connectionString,
-  application_name: init.applicationName,
-  types: RAW_TYPES as unknown as pgTypes.CustomTypesConfig,
-});
-
+let client: pgTypes.Client;
 let notices: Notice[] = [];
 let fatal: Error | null = null;
-client.on('notice', (n) => {
-  const m = n as unknown as { severity?: string; message?: string; detail?: string; hint?: string };
-  const notice: Notice = { severity: m.severity ?? 'NOTICE', message: m.message ?? '' };
-  if (m.detail) notice.detail = m.detail;
-  if (m.hint) notice.hint = m.hint;
-  notices.push(notice);
-});
-client.on('error', (e) => {
-  fatal = e;
-});
+
+function openClient(session: WorkerSession): pgTypes.Client {
+  const c = new pg.Client({
+    connectionString: session.connectionString,
+    application_name: session.applicationName,
+    types: RAW_TYPES as unknown as pgTypes.CustomTypesConfig,
+  });
+  c.on('notice', (n) => {
+    const m = n as unknown as { severity?: string; message?: string; detail?: string; hint?: string };
+    const notice: Notice = { severity: m.severity ?? 'NOTICE', message: m.message ?? '' };
+    if (m.detail) notice.detail = m.detail;
+    if (m.hint) notice.hint = m.hint;
+    notices.push(notice);
+  });
+  c.on('error', (e) => {
+    fatal = e;
+  });
+  return c;
+}
+
+/** The session: in workerData, or (a thread started early, before it was known) the first message. */
+function session(): Promise<WorkerSession> {
+  const { connectionString, applicationName, sessionSql } = init;
+  if (connectionString !== undefined && applicationName !== undefined && sessionSql !== undefined) {
+    return Promise.resolve({ connectionString, applicationName, sessionSql });
+  }
+  return new Promise((resolve) => parentPort?.once('message', (m: WorkerSession) => resolve(m)));
+}
 
 function errorFields(e: unknown): PgErrorFields {
   const x = e as Record<string, unknown> & { message?: string };
@@ -286,10 +299,12 @@ process.on('uncaughtException', (e) => {
 });
 
 async function main(): Promise<void> {
+  const s = await session();
+  client = openClient(s);
   try {
     await client.connect();
     // one round trip for all of them (the simple protocol runs a list of statements in order)
-    if (init.sessionSql.length > 0) await client.query(init.sessionSql.join(';\n'));
+    if (s.sessionSql.length > 0) await client.query(s.sessionSql.join(';\n'));
   } catch (e) {
     parentPort?.postMessage({ type: 'failed', error: errorFields(e) });
     return;
