@@ -4,7 +4,7 @@ import { runNano } from './kernel-nano.ts';
 import { FastLot, Lot } from './lot.ts';
 import { createLotBook } from './lot-book.ts';
 import type { LotBook } from './lot-book.ts';
-import { MAX_NANO, Wide, feeShare, formatNano, wideToBigInt } from './nano.ts';
+import { MAX_NANO, SHARE_QD, feeShareQ, formatNano, setShareArgs } from './nano.ts';
 import { Run } from './run.ts';
 import { checkBatch, loadState } from './state.ts';
 import type { LoadedState } from './state.ts';
@@ -136,12 +136,15 @@ function toFastLots(lots: readonly Lot[]): FastLot[] | null {
     const fee = toNano(lot.fee);
     const remaining = toNano(lot.remaining);
     if (price < 0 || size < 0 || fee < 0 || remaining < 0) return null;
-    let taken: Wide | null = null;
+    let takenQ = 0;
+    let takenD = 0;
     if (fee !== 0 && remaining !== size) {
-      taken = new Wide();
-      feeShare(taken, fee, size - remaining, size);
+      setShareArgs(fee, size - remaining, size);
+      feeShareQ();
+      takenQ = SHARE_QD[0] as number;
+      takenD = SHARE_QD[1] as number;
     }
-    out.push(new FastLot(lot.orderId, lot.time, lot.priceText, lot.sizeText, lot.feeText, price, size, fee, remaining, taken, lot.ord));
+    out.push(new FastLot(lot.orderId, lot.time, lot.priceText, lot.sizeText, lot.feeText, price, size, fee, remaining, takenQ, takenD, lot.ord));
   }
   return out;
 }
@@ -157,7 +160,7 @@ function toBigLot(l: FastLot): Lot {
     BigInt(l.size) * E9N,
     BigInt(l.fee) * E9N,
     BigInt(l.remaining) * E9N,
-    l.taken === null ? 0n : wideToBigInt(l.taken),
+    BigInt(l.takenQ) * E9N + BigInt(l.takenD),
     l.ord,
   );
 }

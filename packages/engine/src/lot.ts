@@ -1,5 +1,4 @@
 import { E9 } from './nano.ts';
-import type { Wide } from './nano.ts';
 
 /** Internal mutable lot record with BigInt amounts (the general path). */
 export class Lot {
@@ -22,8 +21,14 @@ export class Lot {
   ) {}
 }
 
-/** Internal mutable lot record with nano amounts (the fast path; see nano.ts). */
+/**
+ * Internal mutable lot record with nano amounts (the fast path; see nano.ts). All fields are
+ * set in the constructor, in one order, so every lot has one shape.
+ */
 export class FastLot {
+  /** The price's base-1e9 digits, for mulParts (split once per lot, not once per row). */
+  readonly priceHi: number;
+  readonly priceLo: number;
   constructor(
     readonly orderId: string,
     readonly time: string,
@@ -35,15 +40,16 @@ export class FastLot {
     readonly size: number,
     readonly fee: number,
     public remaining: number,
-    /** Fee shares already assigned (1e-18 units); null while none. */
-    public taken: Wide | null,
+    /**
+     * Fee shares already assigned, round(fee × (size − remaining) / size) at 1e-18 units, as
+     * takenQ·1e9 + takenD (takenQ ≤ fee < 2^53, takenD < 1e9; see feeShareQ).
+     */
+    public takenQ: number,
+    public takenD: number,
     readonly ord: number,
   ) {
     const hi = Math.floor(price / E9); // exact (see nano.ts)
     this.priceHi = hi;
     this.priceLo = price - hi * E9;
   }
-  /** The price's base-1e9 digits, for mulParts (split once per lot, not once per row). */
-  declare readonly priceHi: number;
-  declare readonly priceLo: number;
 }

@@ -29,7 +29,9 @@ export const MAX_NANO = Number.MAX_SAFE_INTEGER;
  * is a multiple of 1/d = 1e-9 > 2^-30 (half that spacing), so the correctly rounded a/d never
  * reaches the next integer and Math.floor(a / d) is the exact quotient (and a − q·d the exact
  * remainder, an integer < 2^53). The same argument covers a < 1e14 with d = 1e5 and a < 1e13 with
- * d = 1e4 (q < 1e9 < 2^30, spacing ≤ 2^-23 < 2·1e-5). `(x / d) | 0` on x < 2^31 is the same floor.
+ * d = 1e4 (q < 1e9 < 2^30, spacing ≤ 2^-23 < 2·1e-5), a < 2^53 with d = 1e8 (q < 2^27, half
+ * the spacing ≤ 2^-27 < 1e-8) and a < 2^53 with d = 10 (q < 2^50, half the spacing ≤ 2^-4 < 0.1).
+ * `(x / d) | 0` on x < 2^31 is the same floor.
  * These are the only divisions used, apart from the quotient estimate of mulDivFloor, which is
  * corrected exactly.
  */
@@ -191,6 +193,51 @@ export function addWide(out: Wide, a: Wide, b: Wide, subtract: boolean): void {
   out.l = l;
 }
 
+/** out −= q·1e9 + d (1e-18 units), for out ≥ 0, q ≥ 0, 0 ≤ d < 1e9; the result may be negative. */
+export function subShare(out: Wide, q: number, d: number): void {
+  const qh = Math.floor(q / E9); // exact (see top)
+  const qm = q - qh * E9;
+  const h = out.h;
+  const m = out.m;
+  const l = out.l;
+  let xh: number, xm: number, xl: number, yh: number, ym: number, yl: number;
+  const c = cmpMag(h, m, l, qh, qm, d);
+  if (c === 0) {
+    setZero(out);
+    return;
+  }
+  if (c > 0) {
+    xh = h;
+    xm = m;
+    xl = l;
+    yh = qh;
+    ym = qm;
+    yl = d;
+  } else {
+    xh = qh;
+    xm = qm;
+    xl = d;
+    yh = h;
+    ym = m;
+    yl = l;
+  }
+  let rl = xl - yl;
+  let rm = xm - ym;
+  let rh = xh - yh;
+  if (rl < 0) {
+    rl += E9;
+    rm -= 1;
+  }
+  if (rm < 0) {
+    rm += E9;
+    rh -= 1;
+  }
+  out.neg = c < 0;
+  out.h = rh;
+  out.m = rm;
+  out.l = rl;
+}
+
 /*
  * Exact remainders in binary limbs. The quotient of a fee share is found from a floating-point
  * estimate and corrected with the exact remainder f·c − q·s. That remainder never needs decimal
@@ -200,43 +247,54 @@ export function addWide(out: Wide, a: Wide, b: Wide, subtract: boolean): void {
  */
 const B18 = 262144; // 2^18
 const B36 = 68719476736; // 2^36
+// x / 2^k is x · 2^-k exactly (only the exponent changes): multiplications instead of divisions.
+const INV18 = 1 / B18;
+const INV36 = 1 / B36;
 
-let REM_Q = 0;
+/*
+ * Results of more than one number, and doubles that may exceed the small-integer range, are
+ * passed in Float64Arrays: a double returned from a call, or stored in a module variable, is a
+ * heap object (an allocation per call); a typed-array element is not.
+ */
+const QR = new Float64Array(3); // mulDivFloor: [f, c, s] in, [quotient, remainder] out
 /**
- * Exact division of the product f·c by s: returns q = floor(f·c / s) and leaves the remainder
- * f·c − q·s (in [0, s)) in REM_Q. Requires integers 0 ≤ f, c < 2^53, 0 < s < 2^53 and a quotient
+ * Exact division of the product f·c by s (f, c, s in QR[0..2]): q = floor(f·c / s) in QR[0] and
+ * the remainder f·c − q·s (in [0, s)) in QR[1]. Requires integers 0 ≤ f, c < 2^53, 0 < s < 2^53 and a quotient
  * < 2^53 (true when c ≤ s, since then q ≤ f, and when f < s, since then q < c).
  */
-function mulDivFloor(f: number, c: number, s: number): number {
+function mulDivFloor(): void {
+  const f = QR[0] as number;
+  const c = QR[1] as number;
+  const s = QR[2] as number;
   // Estimate: fl(fl(f·c)/s) is within q·2^-52 < 2 of f·c/s, so |q − floor(f·c/s)| ≤ 3 and
   // |f·c − q·s| < 4s < 2^55 below.
   let q = Math.floor((f * c) / s);
   if (q > MAX_NANO) q = MAX_NANO;
-  const f2 = Math.floor(f / B36);
+  const f2 = Math.floor(f * INV36);
   const fr = f - f2 * B36;
-  const f1 = Math.floor(fr / B18);
+  const f1 = Math.floor(fr * INV18);
   const f0 = fr - f1 * B18;
-  const c2 = Math.floor(c / B36);
+  const c2 = Math.floor(c * INV36);
   const cr = c - c2 * B36;
-  const c1 = Math.floor(cr / B18);
+  const c1 = Math.floor(cr * INV18);
   const c0 = cr - c1 * B18;
-  const q2 = Math.floor(q / B36);
+  const q2 = Math.floor(q * INV36);
   const qr = q - q2 * B36;
-  const q1 = Math.floor(qr / B18);
+  const q1 = Math.floor(qr * INV18);
   const q0 = qr - q1 * B18;
-  const s2 = Math.floor(s / B36);
+  const s2 = Math.floor(s * INV36);
   const sr = s - s2 * B36;
-  const s1 = Math.floor(sr / B18);
+  const s1 = Math.floor(sr * INV18);
   const s0 = sr - s1 * B18;
   // Columns of f·c − q·s at 2^0, 2^18, ..., 2^72 (each |D| < 2^39), then carries.
   let t = f0 * c0 - q0 * s0;
-  let k = Math.floor(t / B18);
+  let k = Math.floor(t * INV18);
   const l0 = t - k * B18;
   t = f0 * c1 + f1 * c0 - q0 * s1 - q1 * s0 + k;
-  k = Math.floor(t / B18);
+  k = Math.floor(t * INV18);
   const l1 = t - k * B18;
   t = f0 * c2 + f1 * c1 + f2 * c0 - q0 * s2 - q1 * s1 - q2 * s0 + k;
-  k = Math.floor(t / B18);
+  k = Math.floor(t * INV18);
   const l2 = t - k * B18;
   // r = hi·2^36 + lo with 0 ≤ lo < 2^36; |r| < 2^55 bounds |hi| < 2^20 (the 2^54 and 2^72
   // columns fold into hi exactly: f2, c2, q2, s2 < 2^17).
@@ -263,28 +321,46 @@ function mulDivFloor(f: number, c: number, s: number): number {
       hi -= 1;
     }
   }
-  REM_Q = hi * B36 + lo; // 0 ≤ r < s < 2^53: exact
-  return q;
+  QR[0] = q;
+  QR[1] = hi * B36 + lo; // 0 ≤ r < s < 2^53: exact
 }
 
+/** The arguments [f, c, s] and then the result [q, d] of {@link feeShareQ}. */
+export const SHARE_QD = new Float64Array(3);
+
 /**
- * out = round(f · c / s) at 1e-18 units (i.e. round(f·c·1e9 / s)), half away from zero, for nano
- * amounts with 0 ≤ c ≤ s, s > 0, f ≥ 0: the cumulative fee share of `c` out of size `s`.
+ * round(f · c / s) at 1e-18 units, half away from zero, for nano amounts with 0 ≤ c ≤ s, s > 0,
+ * f ≥ 0 (in SHARE_QD[0..2]): the cumulative fee share of `c` out of size `s`. Leaves its nano
+ * part q (≤ f < 2^53) in SHARE_QD[0] and the next nine digits d (< 1e9) in SHARE_QD[1]: the
+ * share is q·1e9 + d.
  */
-export function feeShare(out: Wide, f: number, c: number, s: number): void {
+export function feeShareQ(): void {
+  const io = SHARE_QD;
+  const f = io[0] as number;
+  const c = io[1] as number;
+  const s = io[2] as number;
   if (c === s) {
-    setNano(out, f);
+    io[1] = 0;
     return;
   }
   if (f === 0 || c === 0) {
-    setZero(out);
+    io[0] = 0;
+    io[1] = 0;
     return;
   }
-  let q = mulDivFloor(f, c, s); // integer nano part
-  const r = REM_Q; // 0 ≤ r < s
-  // Next 9 digits: d = floor(r·1e9 / s), remainder r2.
-  let d = mulDivFloor(r, E9, s);
-  const r2 = REM_Q;
+  const qr = QR;
+  // (qr[0], qr[1], qr[2]) = (f, c, s)
+  qr[0] = f;
+  qr[1] = c;
+  qr[2] = s;
+  mulDivFloor();
+  let q = qr[0] as number; // integer nano part
+  // Next 9 digits: d = floor(r·1e9 / s) with r = qr[1] (0 ≤ r < s), remainder r2.
+  qr[0] = qr[1] as number;
+  qr[1] = E9;
+  mulDivFloor();
+  let d = qr[0] as number;
+  const r2 = qr[1] as number;
   if (r2 * 2 >= s) {
     d += 1;
     if (d === E9) {
@@ -292,97 +368,200 @@ export function feeShare(out: Wide, f: number, c: number, s: number): void {
       q += 1;
     }
   }
-  setNano(out, q);
-  out.l = d;
+  io[0] = q;
+  io[1] = d;
+}
+
+/** SHARE_QD = [f, c, s], then {@link feeShareQ}. */
+export function setShareArgs(f: number, c: number, s: number): void {
+  SHARE_QD[0] = f;
+  SHARE_QD[1] = c;
+  SHARE_QD[2] = s;
+}
+
+/** out = {@link feeShareQ} as a Wide. */
+export function feeShare(out: Wide, f: number, c: number, s: number): void {
+  setShareArgs(f, c, s);
+  feeShareQ();
+  setNano(out, SHARE_QD[0] as number);
+  out.l = SHARE_QD[1] as number;
+}
+
+/*
+ * Formatting writes the characters of a number into CH (char codes) and makes its text with one
+ * String.fromCharCode call of exactly that many arguments, so that every text is one flat string.
+ * Concatenating shared digit groups instead makes a tree of 3–6 strings per number, and a row
+ * keeps its texts alive until the caller takes them, so each extra string is copied by the
+ * garbage collector (measured: the texts were the largest cost of a row).
+ */
+const CH: number[] = [];
+for (let i = 0; i < 40; i++) CH.push(48);
+const fcc = String.fromCharCode;
+
+/** The text of CH[0..n-1] (1 ≤ n ≤ 40). */
+function textOf(n: number): string {
+  const c = CH;
+  switch (n) {
+    case 1:
+      return fcc(c[0]!);
+    case 2:
+      return fcc(c[0]!, c[1]!);
+    case 3:
+      return fcc(c[0]!, c[1]!, c[2]!);
+    case 4:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!);
+    case 5:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!);
+    case 6:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!);
+    case 7:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!);
+    case 8:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!);
+    case 9:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!);
+    case 10:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!);
+    case 11:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!);
+    case 12:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!);
+    case 13:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!);
+    case 14:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!);
+    case 15:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!);
+    case 16:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!);
+    case 17:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!);
+    case 18:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!);
+    case 19:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!);
+    case 20:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!);
+    case 21:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!);
+    case 22:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!);
+    case 23:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!);
+    case 24:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!);
+    case 25:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!);
+    case 26:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!);
+    case 27:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!);
+    case 28:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!);
+    case 29:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!);
+    case 30:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!);
+    case 31:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!);
+    case 32:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!);
+    case 33:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!);
+    case 34:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!);
+    case 35:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!);
+    case 36:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!);
+    case 37:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!, c[36]!);
+    case 38:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!, c[36]!, c[37]!);
+    case 39:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!, c[36]!, c[37]!, c[38]!);
+    case 40:
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!, c[36]!, c[37]!, c[38]!, c[39]!);
+  }
+  throw new RangeError(`text of ${n} characters`);
+}
+
+/** Number of decimal digits of an integer 0 ≤ x < 2^53. */
+function digitCount(x: number): number {
+  let d = 1;
+  if (x >= 1e8) {
+    x = Math.floor(x / 1e8); // exact (see top); < 1e8 since x < 2^53 < 1e16
+    d = 9;
+  }
+  return x < 10 ? d : x < 100 ? d + 1 : x < 1e3 ? d + 2 : x < 1e4 ? d + 3 : x < 1e5 ? d + 4 : x < 1e6 ? d + 5 : x < 1e7 ? d + 6 : d + 7;
+}
+
+/** Writes the k low decimal digits of the integer 0 ≤ x < 2^31 into CH[end−k..end−1]. */
+function putDigits(x: number, end: number, k: number): void {
+  const c = CH;
+  let y = x | 0;
+  for (let j = end - 1; j >= end - k; j--) {
+    const q = (y / 10) | 0; // exact: int32 division
+    c[j] = 48 + (y - q * 10);
+    y = q;
+  }
 }
 
 /**
- * Three-digit groups, so that formatting is a few concatenations of shared strings: padded
- * '000'..'999', trimmed of trailing zeros ('120' → '12'), plain ('7'), and the same with a
- * leading '.' for the first fraction group.
+ * Canonical text of ±(h·1e18 + m·1e9 + l) 1e-18 units (0 ≤ h < 2^53, 0 ≤ m, l < 1e9): no exponent,
+ * no trailing fractional zeros, no leading zeros, no "-0".
  */
-const G3: string[] = [];
-const G3_TRIMMED: string[] = [];
-const G3_PLAIN: string[] = [];
-const DOT_G3: string[] = [];
-const DOT_G3_TRIMMED: string[] = [];
-for (let i = 0; i < 1000; i++) {
-  const plain = '' + i;
-  const padded = i < 10 ? '00' + plain : i < 100 ? '0' + plain : plain;
-  const trimmed = i % 100 === 0 ? padded.slice(0, 1) : i % 10 === 0 ? padded.slice(0, 2) : padded;
-  G3.push(padded);
-  G3_PLAIN.push(plain);
-  G3_TRIMMED.push(trimmed);
-  DOT_G3.push('.' + padded);
-  DOT_G3_TRIMMED.push('.' + trimmed);
-}
-
-/** Decimal digits of an integer 0 ≤ x < 2^53 (no exponent). */
-function intText(x: number): string {
-  if (x < 1000) return G3_PLAIN[x] as string;
-  if (x < 1e6) {
-    const a = (x / 1000) | 0;
-    return (G3_PLAIN[a] as string) + (G3[x - a * 1000] as string);
+export function formatParts(neg: boolean, h: number, m: number, l: number): string {
+  // Fraction digits: fl (0..18) after removing trailing zeros; t = the last group without them.
+  let fl = 0;
+  let t = 0;
+  if (l !== 0) {
+    fl = 18;
+    t = l;
+  } else if (m !== 0) {
+    fl = 9;
+    t = m;
+  } else if (h === 0) return '0';
+  if (fl !== 0) {
+    for (;;) {
+      const q = (t / 10) | 0;
+      if (t - q * 10 !== 0) break;
+      t = q;
+      fl--;
+    }
   }
-  if (x < 1e9) {
-    const a = (x / 1e6) | 0;
-    const r = x - a * 1e6;
-    const b = (r / 1000) | 0;
-    return (G3_PLAIN[a] as string) + (G3[b] as string) + (G3[r - b * 1000] as string);
+  const c = CH;
+  let p = 0;
+  if (neg) c[p++] = 45; // '-'
+  const hd = digitCount(h);
+  if (h < 2147483648) putDigits(h, p + hd, hd);
+  else {
+    let x = h;
+    for (let j = p + hd - 1; j >= p; j--) {
+      const q = Math.floor(x / 10); // exact (x < 2^53: see top)
+      c[j] = 48 + (x - q * 10); // the digit first: 48 + x may exceed 2^53
+      x = q;
+    }
   }
-  return '' + x; // integers < 2^53 print exactly, without exponent
-}
-
-/**
- * Fraction digits of 0 < x < 1e9 (9 places) with the leading '.', trailing zeros removed when
- * `last`, else all nine digits.
- */
-function fracText(x: number, dot: boolean, last: boolean): string {
-  const a = (x / 1e6) | 0;
-  const r = x - a * 1e6;
-  const first = dot ? DOT_G3 : G3;
-  if (last) {
-    if (r === 0) return (dot ? DOT_G3_TRIMMED : G3_TRIMMED)[a] as string;
-    const b = (r / 1000) | 0;
-    const c = r - b * 1000;
-    if (c === 0) return (first[a] as string) + (G3_TRIMMED[b] as string);
-    return (first[a] as string) + (G3[b] as string) + (G3_TRIMMED[c] as string);
-  }
-  const b = (r / 1000) | 0;
-  return (first[a] as string) + (G3[b] as string) + (G3[r - b * 1000] as string);
+  p += hd;
+  if (fl === 0) return textOf(p);
+  c[p] = 46; // '.'
+  if (fl > 9) {
+    putDigits(m, p + 10, 9);
+    putDigits(t, p + 1 + fl, fl - 9);
+  } else putDigits(t, p + 1 + fl, fl);
+  return textOf(p + 1 + fl);
 }
 
 /** Canonical decimal text of a Wide (value in units of 1e-18). */
 export function formatWide(a: Wide): string {
-  const h = a.h;
-  const m = a.m;
-  const l = a.l;
-  let s: string;
-  if (l !== 0) {
-    // All nine digits of m, then l without its trailing zeros: one concatenation per group.
-    const ma = (m / 1e6) | 0; // m < 1e9 < 2^31 (see top)
-    const mr = m - ma * 1e6;
-    const mb = (mr / 1000) | 0;
-    const la = (l / 1e6) | 0;
-    const lr = l - la * 1e6;
-    s = (h < 1000 ? (G3_PLAIN[h] as string) : intText(h)) + (DOT_G3[ma] as string) + (G3[mb] as string) + (G3[mr - mb * 1000] as string);
-    if (lr === 0) s += G3_TRIMMED[la] as string;
-    else {
-      const lb = (lr / 1000) | 0;
-      const lc = lr - lb * 1000;
-      s += lc === 0 ? (G3[la] as string) + (G3_TRIMMED[lb] as string) : (G3[la] as string) + (G3[lb] as string) + (G3_TRIMMED[lc] as string);
-    }
-  } else if (m !== 0) s = intText(h) + fracText(m, true, true);
-  else if (h === 0) return '0';
-  else s = intText(h);
-  return a.neg ? '-' + s : s;
+  return formatParts(a.neg, a.h, a.m, a.l);
 }
 
 /** Canonical decimal text of a nano amount. */
 export function formatNano(n: number): string {
   const i = Math.floor(n / E9); // exact (see top)
-  const f = n - i * E9;
-  return f === 0 ? intText(i) : intText(i) + fracText(f, true, true);
+  return formatParts(false, i, n - i * E9, 0);
 }
 
 /** BigInt value of a Wide in 1e-18 units (scale 18). */
@@ -394,12 +573,19 @@ export function wideToBigInt(a: Wide): bigint {
 /** Set by parseNano: whether the text it accepted is already canonical (reusable as output). */
 export let parsedCanonical = false;
 
+/** Nano amounts parsed by {@link parseNanoTo}, by slot. */
+export const NANO_IN = new Float64Array(3);
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
 /**
- * Parses decimal text to a nano amount, or returns -1 when the text is not a plain non-negative
- * decimal with at most 9 significant decimal places and a value ≤ MAX_NANO·1e-9 (the caller then
- * uses the BigInt parser, which either accepts it or reports the precise problem).
+ * Parses decimal text to a nano amount into NANO_IN[slot]. Returns 1 when the text is already
+ * canonical (reusable as output), 0 when it is valid but not canonical, and -1 when it is not a
+ * plain non-negative decimal with at most 9 significant decimal places and a value ≤
+ * MAX_NANO·1e-9 (the caller then uses the BigInt parser, which either accepts it or reports the
+ * precise problem).
  */
-export function parseNano(text: string): number {
+export function parseNanoTo(text: string, slot: number): number {
   const n = text.length;
   if (n === 0 || n > 40) return -1;
   let i = 0;
@@ -415,8 +601,8 @@ export function parseNano(text: string): number {
   if (int > 9007199) return -1;
   const leadingZero = i > 1 && text.charCodeAt(0) === 48;
   if (i === n) {
-    parsedCanonical = !leadingZero;
-    return int * E9;
+    NANO_IN[slot] = int * E9;
+    return leadingZero ? 0 : 1;
   }
   if (c !== 46 || i === n - 1) return -1;
   i++;
@@ -434,11 +620,19 @@ export function parseNano(text: string): number {
     if (text.charCodeAt(i) !== 48) return -1;
     i++;
   }
-  parsedCanonical = !leadingZero && text.charCodeAt(n - 1) !== 48;
-  while (places < 9) {
-    frac *= 10;
-    places++;
-  }
-  const v = int * E9 + frac;
-  return v <= MAX_NANO ? v : -1;
+  const v = int * E9 + frac * (POW10[9 - places] as number); // frac·10^(9−places) < 1e9: exact
+  if (v > MAX_NANO) return -1;
+  NANO_IN[slot] = v;
+  return leadingZero || text.charCodeAt(n - 1) === 48 ? 0 : 1;
+}
+
+/**
+ * Parses decimal text to a nano amount, or returns -1 (see {@link parseNanoTo}); sets
+ * {@link parsedCanonical}.
+ */
+export function parseNano(text: string): number {
+  const st = parseNanoTo(text, 0);
+  if (st < 0) return -1;
+  parsedCanonical = st === 1;
+  return NANO_IN[0] as number;
 }

@@ -13,8 +13,9 @@ export class Run {
 
   constructor(
     readonly symbol: string,
-    watermark: Watermark | null,
-    lotOrderIds: readonly string[],
+    readonly watermark: Watermark | null,
+    /** The state's open lots' order ids (in ctx.seen as -1). */
+    readonly lotOrderIds: readonly string[],
     transfers = false,
   ) {
     this.ctx = new BatchContext(symbol, watermark, transfers);
