@@ -207,7 +207,7 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
               FROM pg_type t WHERE t.oid = $1::oid`,
       params: [String(oid)],
     });
-    const text = r.rows[0]?.[0];
+    const text = rawRows(r)[0]?.[0];
     if (!text) throw new Error(`cache lookup failed for type ${oid}`);
     const info = JSON.parse(text) as TypeInfo;
     if (info.typtype !== 'c') info.attrs = null;
@@ -219,7 +219,7 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     const hit = typeNameCache.get(name);
     if (hit !== undefined) return hit;
     const r = exec1({ sql: 'SELECT $1::regtype::oid::text', params: [name] });
-    const oid = Number(r.rows[0]?.[0]);
+    const oid = Number(rawRows(r)[0]?.[0]);
     typeNameCache.set(name, oid);
     return oid;
   }
@@ -233,7 +233,7 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
       } catch {
         return false;
       }
-      missing.forEach((n, i) => typeNameCache.set(n, Number(r.rows[0]?.[i])));
+      missing.forEach((n, i) => typeNameCache.set(n, Number(rawRows(r)[0]?.[i])));
     }
     return names.map((n) => typeNameCache.get(n) as number);
   }
@@ -252,24 +252,47 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
                  AND a.attrelid IN (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                                      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))`,
       });
-      domainColumns = new Set(r.rows.map((x) => String(x[0])));
+      domainColumns = new Set(rawRows(r).map((x) => String(x[0])));
     }
     return domainColumns.has(`${table}:${column}`);
   }
 
   const TEXT_INFO = builtinType(25) as TypeInfo;
 
+  /** A result's rows as field arrays, whether or not they crossed packed (protocol.ts). */
+  function rawRows(r: StepResult): Array<Array<string | null>> {
+    const p = r.packed;
+    if (p === undefined) return r.rows;
+    const width = r.fields?.length ?? 0;
+    const flat: Array<string | null> = width === 0 ? [] : p.text.split('\0');
+    for (const k of p.nulls) flat[k] = null;
+    const rows: Array<Array<string | null>> = new Array(p.count);
+    for (let i = 0; i < p.count; i++) rows[i] = width === 0 ? [] : flat.slice(i * width, (i + 1) * width);
+    return rows;
+  }
+
   function toJs(r: StepResult): Row[] | number {
     if (r.fields === null) return r.rowCount ?? 0;
     const fields = r.fields;
+    const width = fields.length;
+    const names = fields.map((f) => f.name);
     const infos = fields.map((f) => (f.table && f.column && isDomainColumn(f.table, f.column) ? TEXT_INFO : lookup(f.oid)));
+    if (r.packed !== undefined) {
+      const flat: Array<string | null> = width === 0 ? [] : r.packed.text.split('\0');
+      for (const k of r.packed.nulls) flat[k] = null;
+      const rows: Row[] = new Array(r.packed.count);
+      for (let i = 0, k = 0; i < rows.length; i++) {
+        const row: Row = {};
+        for (let j = 0; j < width; j++, k++) row[names[j] as string] = decodeText(flat[k] ?? null, infos[j] as TypeInfo, lookup);
+        rows[i] = row;
+      }
+      return rows;
+    }
     const rows: Row[] = new Array(r.rows.length);
     for (let i = 0; i < r.rows.length; i++) {
       const raw = r.rows[i] as Array<string | null>;
       const row: Row = {};
-      for (let j = 0; j < fields.length; j++) {
-        row[(fields[j] as { name: string }).name] = decodeText(raw[j] ?? null, infos[j] as TypeInfo, lookup);
-      }
+      for (let j = 0; j < width; j++) row[names[j] as string] = decodeText(raw[j] ?? null, infos[j] as TypeInfo, lookup);
       rows[i] = row;
     }
     return rows;
@@ -462,7 +485,7 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
       if (texts.length === 0) return [];
       const sql = `SELECT ${oids.map((_, i) => `$${i + 1}`).join(', ')}`;
       const r = exec1({ sql, params: texts, types: oids });
-      return Array.from(r.rows[0] ?? []);
+      return Array.from(rawRows(r)[0] ?? []);
     },
     clearCaches() {
       describeCache.clear();

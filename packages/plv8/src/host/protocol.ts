@@ -31,6 +31,12 @@ export interface StepResult {
   /** Null when the statement returns no row description (plain DML, utility). */
   fields: Field[] | null;
   rows: Array<Array<string | null>>;
+  /**
+   * Many rows cross the thread boundary as one text instead (see packRows): every field joined
+   * by NUL, which a PostgreSQL text value cannot hold; NULL fields are '' there and listed in
+   * `nulls` (indexes into the flat field list). `rows` is then empty.
+   */
+  packed?: { text: string; nulls: number[]; count: number };
   paramTypes?: number[];
 }
 
