@@ -259,16 +259,17 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
 
   const TEXT_INFO = builtinType(25) as TypeInfo;
 
-  /** A result's rows as field arrays, whether or not they crossed packed (protocol.ts). */
-  function rawRows(r: StepResult): Array<Array<string | null>> {
-    const p = r.packed;
-    if (p === undefined) return r.rows;
-    const width = r.fields?.length ?? 0;
-    const flat: Array<string | null> = width === 0 ? [] : p.text.split('\0');
-    for (const k of p.nulls) flat[k] = null;
-    const rows: Array<Array<string | null>> = new Array(p.count);
-    for (let i = 0; i < p.count; i++) rows[i] = width === 0 ? [] : flat.slice(i * width, (i + 1) * width);
+  /** A packed result's rows as field arrays (protocol.ts). */
+  function unpack(p: NonNullable<StepResult['packed']>, width: number): Array<Array<string | null>> {
+    const rows: Array<Array<string | null>> = new Array(p.lines.length);
+    for (let i = 0; i < rows.length; i++) rows[i] = width === 0 ? [] : (p.lines[i] as string).split('\0');
+    for (const k of p.nulls) (rows[Math.floor(k / width)] as Array<string | null>)[k % width] = null;
     return rows;
+  }
+
+  /** A result's rows as field arrays, whether or not they crossed packed. */
+  function rawRows(r: StepResult): Array<Array<string | null>> {
+    return r.packed === undefined ? r.rows : unpack(r.packed, r.fields?.length ?? 0);
   }
 
   function toJs(r: StepResult): Row[] | number {
@@ -277,22 +278,12 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     const width = fields.length;
     const names = fields.map((f) => f.name);
     const infos = fields.map((f) => (f.table && f.column && isDomainColumn(f.table, f.column) ? TEXT_INFO : lookup(f.oid)));
-    if (r.packed !== undefined) {
-      const flat: Array<string | null> = width === 0 ? [] : r.packed.text.split('\0');
-      for (const k of r.packed.nulls) flat[k] = null;
-      const rows: Row[] = new Array(r.packed.count);
-      for (let i = 0, k = 0; i < rows.length; i++) {
-        const row: Row = {};
-        for (let j = 0; j < width; j++, k++) row[names[j] as string] = decodeText(flat[k] ?? null, infos[j] as TypeInfo, lookup);
-        rows[i] = row;
-      }
-      return rows;
-    }
-    const rows: Row[] = new Array(r.rows.length);
-    for (let i = 0; i < r.rows.length; i++) {
-      const raw = r.rows[i] as Array<string | null>;
+    const raw = rawRows(r);
+    const rows: Row[] = new Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const fieldsOf = raw[i] as Array<string | null>;
       const row: Row = {};
-      for (let j = 0; j < width; j++) row[names[j] as string] = decodeText(raw[j] ?? null, infos[j] as TypeInfo, lookup);
+      for (let j = 0; j < width; j++) row[names[j] as string] = decodeText(fieldsOf[j] ?? null, infos[j] as TypeInfo, lookup);
       rows[i] = row;
     }
     return rows;

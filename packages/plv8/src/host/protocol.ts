@@ -32,11 +32,13 @@ export interface StepResult {
   fields: Field[] | null;
   rows: Array<Array<string | null>>;
   /**
-   * Many rows cross the thread boundary as one text instead (see packRows): every field joined
-   * by NUL, which a PostgreSQL text value cannot hold; NULL fields are '' there and listed in
-   * `nulls` (indexes into the flat field list). `rows` is then empty.
+   * Many rows cross the thread boundary as one text per row instead (see packRows): its fields
+   * joined by NUL, which a PostgreSQL text value cannot hold; NULL fields are '' there and listed
+   * in `nulls` (indexes into the flat field list). `rows` is then empty. One text per row, not
+   * one per result: a value split out of a text keeps that text alive (V8 slices), and a row's
+   * text is no bigger than its own fields, so an open lot kept for long pins nothing more.
    */
-  packed?: { text: string; nulls: number[]; count: number };
+  packed?: { lines: string[]; nulls: number[] };
   paramTypes?: number[];
 }
 
