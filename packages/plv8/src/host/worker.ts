@@ -322,8 +322,8 @@ process.on('uncaughtException', (e) => {
 
 async function main(): Promise<void> {
   const s = await session();
-  client = openClient(s);
   try {
+    client = openClient(s);
     await client.connect();
     // one round trip for all of them (the simple protocol runs a list of statements in order)
     if (s.sessionSql.length > 0) await client.query(s.sessionSql.join(';\n'));
