@@ -36,6 +36,15 @@ CREATE TABLE fifo_long_held_stats (
   pieces              bigint NOT NULL,       -- matched allocation rows (buy_order_id set)
   median_held         interval,              -- percentile_cont(0.5) of sell_time - buy_time; NULL: no piece
   last_sell_time      timestamptz,           -- the latest sell_time of a piece; NULL: no piece
+  -- to go on when rows are appended: the sorted pieces around the median (ranks lo, lo + 1, ...),
+  -- the snapshot's watermark when taken, and one piece row as it was (its tuple)
+  lo                  bigint NOT NULL DEFAULT 0,
+  win                 interval[],
+  wm_time             timestamptz,
+  wm_side             text,
+  wm_order_id         text,
+  sentinel_ctid       tid,
+  sentinel_xmin       text,
   computed_at         timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (allocation_version, symbol)
 );
@@ -96,6 +105,8 @@ DECLARE
   st_symbol  text[];
   st_median  interval[];
   st_pieces  bigint[];
+  kept       text[];   -- of those, the ones whose kept statistics went on with their new rows
+  half_window constant int := 200;  -- sorted pieces kept on either side of the median
   more_symbol text[];
   more_median interval[];
   more_pieces bigint[];
@@ -124,30 +135,110 @@ BEGIN
   stale := ARRAY(SELECT s FROM unnest(need) s EXCEPT SELECT s FROM unnest(st_symbol) s);
 
   IF cardinality(stale) > 0 THEN
-    -- from the rows, with the snapshot row read in the same statement (so they belong together);
-    -- stored for a symbol that has a snapshot
+    -- Rows that only grew: a computation either continues a symbol from its snapshot, appending
+    -- the rows of the sells after the watermark, or rewrites all of its rows (functions/compute.ts).
+    -- Kept statistics go on if one piece row of theirs is still the same tuple (`sentinel`) and
+    -- the symbol is not dirty (its ledger is what was computed): the pieces of the sells after the
+    -- watermark they were taken at are merged into the window of sorted pieces around the
+    -- median; when the median leaves the window, they are taken from all the rows again.
+    WITH c AS MATERIALIZED (
+      SELECT s.symbol, s.pieces, s.lo, s.win, s.last_sell_time, s.wm_time, s.wm_side, s.wm_order_id,
+             fifo_snapshot_row(n.xmin, n.ctid, n.last_audit_id) AS snapshot_row,
+             n.watermark_time, n.watermark_side, n.watermark_order_id
+        FROM unnest(stale) u(symbol)
+        JOIN fifo_long_held_stats s ON s.allocation_version = p_version AND s.symbol = u.symbol
+        JOIN fifo_inventory_snapshot n ON n.allocation_version = p_version AND n.symbol = u.symbol
+       WHERE s.pieces > 0 AND s.win IS NOT NULL AND s.wm_time IS NOT NULL AND n.watermark_time IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM fifo_dirty_symbols d WHERE d.allocation_version = p_version AND d.symbol = u.symbol)
+         AND EXISTS (SELECT 1 FROM fifo_allocations a
+                      WHERE a.allocation_version = p_version AND a.ctid = s.sentinel_ctid AND a.symbol = u.symbol
+                        AND a.xmin::text = s.sentinel_xmin)
+    ), grown AS (
+      -- sells after the watermark in processing order: later, or at its time after a buy (or a
+      -- transfer) or after the sell it names in code-point order (docs/CONTRACT.md)
+      SELECT c.symbol, a.sell_time - a.buy_time AS held, a.sell_time
+        FROM c
+        JOIN trade_records t ON t.symbol = c.symbol AND t.side = 'sell' AND fifo_utc(t.order_time) >= c.wm_time
+        JOIN fifo_allocations a ON a.allocation_version = p_version AND a.symbol = c.symbol AND a.sell_order_id = t.order_id
+       WHERE a.buy_order_id IS NOT NULL
+         AND (fifo_utc(t.order_time) > c.wm_time OR c.wm_side <> 'sell' OR t.order_id COLLATE "C" > c.wm_order_id COLLATE "C")
+    ), m AS MATERIALIZED (  -- each window merged once
+      SELECT c.symbol, c.snapshot_row, c.watermark_time, c.watermark_side, c.watermark_order_id,
+             c.pieces + g.k AS pieces, c.lo + g.below AS lo, greatest(c.last_sell_time, g.last_sell_time) AS last_sell_time,
+             ARRAY(SELECT z.v FROM (SELECT w.v FROM unnest(c.win) w(v)
+                                    UNION ALL
+                                    SELECT x.held FROM grown x
+                                     WHERE x.symbol = c.symbol AND x.held >= c.win[1] AND x.held <= c.win[cardinality(c.win)]) z
+                    ORDER BY z.v) AS win
+        FROM c
+        CROSS JOIN LATERAL (SELECT count(*) AS k, count(*) FILTER (WHERE x.held < c.win[1]) AS below, max(x.sell_time) AS last_sell_time
+                              FROM grown x WHERE x.symbol = c.symbol) g
+    ), ok AS (
+      -- the median's ranks, 0-based within the window
+      SELECT m.*, (m.pieces - 1) / 2 - m.lo AS i1, m.pieces / 2 - m.lo AS i2
+        FROM m
+    ), w AS (
+      UPDATE fifo_long_held_stats s
+         SET snapshot_row = ok.snapshot_row, pieces = ok.pieces, last_sell_time = ok.last_sell_time,
+             median_held = CASE WHEN ok.i1 = ok.i2 THEN ok.win[ok.i1 + 1]
+                                ELSE (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v)
+                                        FROM unnest(ARRAY[ok.win[ok.i1 + 1], ok.win[ok.i2 + 1]]) v) END,
+             lo = ok.lo + greatest(0, ok.i1 - half_window),
+             win = ok.win[greatest(1, ok.i1 + 1 - half_window) : least(cardinality(ok.win), ok.i2 + 1 + half_window)],
+             wm_time = ok.watermark_time, wm_side = ok.watermark_side, wm_order_id = ok.watermark_order_id,
+             computed_at = now()
+        FROM ok
+       WHERE s.allocation_version = p_version AND s.symbol = ok.symbol AND ok.i1 >= 0 AND ok.i2 < cardinality(ok.win)
+      RETURNING s.symbol, s.median_held, s.pieces, s.last_sell_time
+    )
+    SELECT array_agg(w.symbol), array_agg(w.symbol) FILTER (WHERE w.last_sell_time <= p_at),
+           array_agg(w.median_held) FILTER (WHERE w.last_sell_time <= p_at), array_agg(w.pieces) FILTER (WHERE w.last_sell_time <= p_at)
+      INTO kept, more_symbol, more_median, more_pieces
+      FROM w;
+    st_symbol := coalesce(st_symbol, '{}') || coalesce(more_symbol, '{}');
+    st_median := coalesce(st_median, '{}') || coalesce(more_median, '{}');
+    st_pieces := coalesce(st_pieces, '{}') || coalesce(more_pieces, '{}');
+    stale := ARRAY(SELECT s FROM unnest(stale) s EXCEPT SELECT s FROM unnest(kept) s);
+  END IF;
+
+  IF cardinality(stale) > 0 THEN
+    -- from all the rows, with the snapshot row read in the same statement (so they belong
+    -- together); kept for a symbol that has a snapshot
     WITH f AS (
-      SELECT a.symbol, percentile_cont(0.5) WITHIN GROUP (ORDER BY a.sell_time - a.buy_time) AS median_held,
-             count(*) AS pieces, max(a.sell_time) AS last_sell_time
+      SELECT a.symbol, array_agg(a.sell_time - a.buy_time ORDER BY a.sell_time - a.buy_time) AS held,
+             max(a.sell_time) AS last_sell_time, min(a.ctid) AS sentinel_ctid
         -- a join, not `= ANY (stale)`: a seq scan testing each row against many symbols is quadratic
         FROM unnest(stale) u(symbol)
         JOIN fifo_allocations a ON a.allocation_version = p_version AND a.symbol = u.symbol
        WHERE a.buy_order_id IS NOT NULL
        GROUP BY a.symbol
     ), k AS (
-      SELECT u.symbol, f.median_held, coalesce(f.pieces, 0) AS pieces, f.last_sell_time,
-             fifo_snapshot_row(n.xmin, n.ctid, n.last_audit_id) AS snapshot_row
+      SELECT u.symbol, coalesce(cardinality(f.held), 0) AS pieces, f.last_sell_time,
+             CASE WHEN r.i1 = r.i2 THEN f.held[r.i1 + 1]
+                  ELSE (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest(ARRAY[f.held[r.i1 + 1], f.held[r.i2 + 1]]) v)
+             END AS median_held,
+             greatest(0, r.i1 - half_window) AS lo,
+             f.held[greatest(1, r.i1 + 1 - half_window) : least(cardinality(f.held), r.i2 + 1 + half_window)] AS win,
+             f.sentinel_ctid,
+             (SELECT a.xmin::text FROM fifo_allocations a WHERE a.allocation_version = p_version AND a.ctid = f.sentinel_ctid) AS sentinel_xmin,
+             fifo_snapshot_row(n.xmin, n.ctid, n.last_audit_id) AS snapshot_row,
+             n.watermark_time, n.watermark_side, n.watermark_order_id
         FROM unnest(stale) u(symbol)
         LEFT JOIN f ON f.symbol = u.symbol
+        CROSS JOIN LATERAL (SELECT (cardinality(f.held) - 1) / 2 AS i1, cardinality(f.held) / 2 AS i2) r
         LEFT JOIN fifo_inventory_snapshot n ON n.allocation_version = p_version AND n.symbol = u.symbol
     ), w AS (
-      INSERT INTO fifo_long_held_stats AS s (allocation_version, symbol, snapshot_row, pieces, median_held, last_sell_time)
-      SELECT p_version, k.symbol, k.snapshot_row, k.pieces, k.median_held, k.last_sell_time
+      INSERT INTO fifo_long_held_stats AS s (allocation_version, symbol, snapshot_row, pieces, median_held, last_sell_time,
+                                             lo, win, wm_time, wm_side, wm_order_id, sentinel_ctid, sentinel_xmin)
+      SELECT p_version, k.symbol, k.snapshot_row, k.pieces, k.median_held, k.last_sell_time,
+             k.lo, k.win, k.watermark_time, k.watermark_side, k.watermark_order_id, k.sentinel_ctid, k.sentinel_xmin
         FROM k WHERE k.snapshot_row IS NOT NULL
        ORDER BY k.symbol COLLATE "C"
       ON CONFLICT (allocation_version, symbol) DO UPDATE
          SET snapshot_row = excluded.snapshot_row, pieces = excluded.pieces, median_held = excluded.median_held,
-             last_sell_time = excluded.last_sell_time, computed_at = now()
+             last_sell_time = excluded.last_sell_time, lo = excluded.lo, win = excluded.win, wm_time = excluded.wm_time,
+             wm_side = excluded.wm_side, wm_order_id = excluded.wm_order_id, sentinel_ctid = excluded.sentinel_ctid,
+             sentinel_xmin = excluded.sentinel_xmin, computed_at = now()
     )
     SELECT array_agg(k.symbol), array_agg(k.median_held), array_agg(k.pieces)
       INTO more_symbol, more_median, more_pieces
@@ -155,22 +246,22 @@ BEGIN
     st_symbol := coalesce(st_symbol, '{}') || coalesce(more_symbol, '{}');
     st_median := coalesce(st_median, '{}') || coalesce(more_median, '{}');
     st_pieces := coalesce(st_pieces, '{}') || coalesce(more_pieces, '{}');
+  END IF;
 
-    -- a piece sold after p_at: as of p_at, the pieces sold by then (017's statistics)
-    stale := ARRAY(SELECT s FROM unnest(stale) s EXCEPT SELECT s FROM unnest(more_symbol) s);
-    IF cardinality(stale) > 0 THEN
-      SELECT array_agg(g.symbol), array_agg(g.median_held), array_agg(g.pieces)
-        INTO more_symbol, more_median, more_pieces
-        FROM (SELECT a.symbol, percentile_cont(0.5) WITHIN GROUP (ORDER BY a.sell_time - a.buy_time) AS median_held,
-                     count(*) AS pieces
-                FROM unnest(stale) u(symbol)
-                JOIN fifo_allocations a ON a.allocation_version = p_version AND a.symbol = u.symbol
-               WHERE a.buy_order_id IS NOT NULL AND a.sell_time <= p_at
-               GROUP BY a.symbol) g;
-      st_symbol := st_symbol || coalesce(more_symbol, '{}');
-      st_median := st_median || coalesce(more_median, '{}');
-      st_pieces := st_pieces || coalesce(more_pieces, '{}');
-    END IF;
+  -- a piece sold after p_at: as of p_at, the pieces sold by then (017's statistics, not kept)
+  stale := ARRAY(SELECT s FROM unnest(need) s EXCEPT SELECT s FROM unnest(st_symbol) s);
+  IF cardinality(stale) > 0 THEN
+    SELECT array_agg(g.symbol), array_agg(g.median_held), array_agg(g.pieces)
+      INTO more_symbol, more_median, more_pieces
+      FROM (SELECT a.symbol, percentile_cont(0.5) WITHIN GROUP (ORDER BY a.sell_time - a.buy_time) AS median_held,
+                   count(*) AS pieces
+              FROM unnest(stale) u(symbol)
+              JOIN fifo_allocations a ON a.allocation_version = p_version AND a.symbol = u.symbol
+             WHERE a.buy_order_id IS NOT NULL AND a.sell_time <= p_at
+             GROUP BY a.symbol) g;
+    st_symbol := coalesce(st_symbol, '{}') || coalesce(more_symbol, '{}');
+    st_median := coalesce(st_median, '{}') || coalesce(more_median, '{}');
+    st_pieces := coalesce(st_pieces, '{}') || coalesce(more_pieces, '{}');
   END IF;
 
   WITH open_lots AS (

@@ -145,6 +145,50 @@ describe('long_held_lot refresh with kept statistics (026)', () => {
     expect((await stats()).find((s) => s.symbol === 'B-USD')).toEqual({ symbol: 'B-USD', pieces: rows!.pieces, median_held: rows!.median });
   });
 
+  it('goes on with appended rows from the window around the median, and reads the rows again once the median leaves it', async () => {
+    // W-USD: 700 round trips held 1, 2, ..., 700 minutes (median 350.5 minutes), two lots left open
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time)
+      SELECT 'W-' || side || '-' || i, 'W-USD', side, 1, 10, 0,
+             timestamptz '2025-01-01 00:00Z' + i * interval '12 hours' + CASE WHEN side = 'sell' THEN i * interval '1 minute' ELSE interval '0' END
+        FROM generate_series(1, 700) i CROSS JOIN (VALUES ('buy'), ('sell')) s(side)
+      UNION ALL VALUES ('W-open-1', 'W-USD', 'buy', 1, 10, 0, timestamptz '2026-01-01 00:00Z'),
+                       ('W-open-2', 'W-USD', 'buy', 1, 10, 0, timestamptz '2026-01-01 01:00Z')`);
+    await compute(['--incremental']);
+    const kept = async () => (await t.query<{ pieces: string; lo: string; n: number; median: string }>(
+      `SELECT pieces::text, lo::text, cardinality(win) AS n, median_held::text AS median FROM fifo_long_held_stats
+        WHERE allocation_version = 1 AND symbol = 'W-USD'`))[0]!;
+    // ranks 349 and 350 hold the median: 200 on either side are kept
+    expect(await kept()).toEqual({ pieces: '700', lo: '149', n: 402, median: '05:50:30' });
+    // A sell after the watermark is merged into the window: a window made up shows it went on from there
+    await t.query(`UPDATE fifo_long_held_stats SET win = array_fill(interval '1 second', ARRAY[402]) WHERE allocation_version = 1 AND symbol = 'W-USD'`);
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time)
+                   VALUES ('W-sell-x', 'W-USD', 'sell', 1, 11, 0, '2026-01-02 00:00Z')`);
+    await compute(['--incremental']);
+    expect(await kept()).toMatchObject({ pieces: '701', lo: '150', median: '00:00:01' });
+    // recomputed from scratch: the rows are new, the statistics taken from them
+    await compute(['--force', '--symbol', 'W-USD']);
+    expect(await kept()).toEqual({ pieces: '701', lo: '150', n: 401, median: '05:51:00' });
+    await same('2026-06-01 00:00Z', ['W-USD']);
+    // 450 pieces held 5 days each: the median leaves the window, the rows are read again
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time)
+      SELECT 'W-late-' || side || '-' || i, 'W-USD', side, 1, 10, 0,
+             timestamptz '2026-02-01 00:00Z' + i * interval '1 hour' + CASE WHEN side = 'sell' THEN interval '5 days' ELSE interval '0' END
+        FROM generate_series(1, 450) i CROSS JOIN (VALUES ('buy'), ('sell')) s(side)`);
+    await compute(['--incremental']);
+    const refilled = await kept();
+    expect(refilled.pieces).toBe('1151');
+    expect(Number(refilled.lo)).toBe((1151 - 1) / 2 - 200);
+    await same('2026-06-01 00:00Z');
+    // two more (the window follows the median by one), the same items
+    await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time)
+      VALUES ('W-b-y1', 'W-USD', 'buy', 1, 10, 0, '2026-03-01 00:00Z'), ('W-s-y1', 'W-USD', 'sell', 1, 10, 0, '2026-03-01 00:01Z'),
+             ('W-b-y2', 'W-USD', 'buy', 1, 10, 0, '2026-03-02 00:00Z'), ('W-s-y2', 'W-USD', 'sell', 1, 10, 0, '2026-03-30 00:00Z')`);
+    await compute(['--incremental']);
+    expect(await kept()).toMatchObject({ pieces: '1153', lo: String(Number(refilled.lo) + 1) });
+    await same('2026-06-01 00:00Z');
+    await same('2026-03-15 00:00Z', ['W-USD']);
+  });
+
   it('is the engine\'s to write, the reader\'s to read, nobody else\'s', async () => {
     expect(await t.query(`SELECT has_table_privilege('fifo_engine', 'fifo_long_held_stats', 'SELECT, INSERT, UPDATE, DELETE') AS engine,
                                  has_table_privilege('fifo_reader', 'fifo_long_held_stats', 'SELECT') AS reader,
