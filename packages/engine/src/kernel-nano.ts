@@ -51,12 +51,14 @@ export function runNano(run: Run, book: LotBook<FastLot>, trades: readonly Trade
         isBuy = side === 'buy';
         const rank = isBuy ? 0 : 2;
         const prevTime = ctx.prevTime;
+        // `>` first: most trades are later than the previous one, so the equality test (a second
+        // string comparison) runs only for ties and errors.
         const inOrder =
           prevTime === null
             ? isValidTime(time)
-            : time === prevTime
-              ? rank > ctx.prevRank || (rank === ctx.prevRank && compareCodePoints(orderId, ctx.prevOrderId) > 0)
-              : time > prevTime && isValidTime(time);
+            : time > prevTime
+              ? isValidTime(time)
+              : time === prevTime && (rank > ctx.prevRank || (rank === ctx.prevRank && compareCodePoints(orderId, ctx.prevOrderId) > 0));
         const rs = raw.size;
         const rp = raw.price;
         const rf = raw.fee;
