@@ -118,7 +118,7 @@ describe('fifo import by COPY', () => {
       await other.query('BEGIN');
       await other.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source)
                          VALUES ('o5:t5', 'ETH-USD', 'buy', 1.5, 100.005, 0.01, '2025-01-01T00:00:05Z', 'bot')`);
-      const { rows: [{ pid }] } = await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const pid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const run = runFifo(['import', 'coinbase', file, '--json'], { DATABASE_URL: t.url });
       await until('the import to wait on the uncommitted fact', async () => {
         const [w] = await t.query<{ n: number }>(
