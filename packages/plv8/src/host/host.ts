@@ -127,8 +127,10 @@ export class Plv8Host {
 
   /**
    * Connects (a worker thread with its own connection) and, by default, BEGINs. The vm context,
-   * its runtime and the procedures' functions are made while the worker starts: that start
-   * (a thread, `pg`, a connection) is what a one-shot run waits for.
+   * its runtime and the procedures' functions are made while the worker starts (that start, a
+   * thread, `pg` and a connection, is what a one-shot run waits for), at the caller's next wait
+   * for I/O rather than at once: the caller (a runner starting its own connection and queries)
+   * keeps the thread until then.
    */
   static async open(opts: Plv8HostOptions): Promise<Plv8Host> {
     const starting = SyncChannel.start({
@@ -137,6 +139,8 @@ export class Plv8Host {
       sessionSql: ['SET DateStyle TO ISO', ...(opts.sessionSql ?? [])],
       ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
     });
+    starting.catch(() => {}); // awaited below; a failed start must not count as unhandled meanwhile
+    await new Promise<void>((resolve) => setImmediate(resolve));
     let host: Plv8Host;
     try {
       host = new Plv8Host(opts);
