@@ -111,7 +111,12 @@ DECLARE
   more_median interval[];
   more_pieces bigint[];
   result jsonb;
+  jit_was constant text := current_setting('jit');
 BEGIN
+  -- No JIT: the statements are small, or one aggregate JIT does not speed up, and the estimates
+  -- of the look-ups past a watermark (a third of a symbol) would have it compile for seconds.
+  -- (Not a SET clause: every function's settings are its search_path alone, 009.)
+  PERFORM set_config('jit', 'off', true);
   SELECT array_agg(l.symbol), array_agg(l.buy_order_id), array_agg(l.buy_time), array_agg(l.remaining_size)
     INTO lot_symbol, lot_id, lot_time, lot_size
     FROM fifo_open_lot_sizes_at(p_version, p_at, syms) l;
@@ -158,10 +163,17 @@ BEGIN
       -- transfer) or after the sell it names in code-point order (docs/CONTRACT.md)
       SELECT c.symbol, a.sell_time - a.buy_time AS held, a.sell_time
         FROM c
-        JOIN trade_records t ON t.symbol = c.symbol AND t.side = 'sell' AND fifo_utc(t.order_time) >= c.wm_time
-        JOIN fifo_allocations a ON a.allocation_version = p_version AND a.symbol = c.symbol AND a.sell_order_id = t.order_id
-       WHERE a.buy_order_id IS NOT NULL
-         AND (fifo_utc(t.order_time) > c.wm_time OR c.wm_side <> 'sell' OR t.order_id COLLATE "C" > c.wm_order_id COLLATE "C")
+        -- per symbol, from its watermark on through the ledger's (symbol, order_time) index, then
+        -- each sell's rows by key (OFFSET 0: not flattened into joins that read the whole symbol)
+        CROSS JOIN LATERAL (SELECT t.order_id FROM trade_records t
+                             WHERE t.symbol = c.symbol AND fifo_utc(t.order_time) >= c.wm_time AND t.side = 'sell'
+                               AND (fifo_utc(t.order_time) > c.wm_time OR c.wm_side <> 'sell'
+                                    OR t.order_id COLLATE "C" > c.wm_order_id COLLATE "C")
+                            OFFSET 0) t
+        CROSS JOIN LATERAL (SELECT a.sell_time, a.buy_time FROM fifo_allocations a
+                             WHERE a.allocation_version = p_version AND a.symbol = c.symbol AND a.sell_order_id = t.order_id
+                               AND a.buy_order_id IS NOT NULL
+                            OFFSET 0) a
     ), m AS MATERIALIZED (  -- each window merged once
       SELECT c.symbol, c.snapshot_row, c.watermark_time, c.watermark_side, c.watermark_order_id,
              c.pieces + g.k AS pieces, c.lo + g.below AS lo, greatest(c.last_sell_time, g.last_sell_time) AS last_sell_time,
@@ -339,6 +351,7 @@ BEGIN
                             'updated', (SELECT count(*) FROM up WHERE NOT inserted),
                             'resolved', (SELECT count(*) FROM gone))
     INTO result;
+  PERFORM set_config('jit', jit_was, true);
   RETURN result;
 END $$;
 
