@@ -106,7 +106,7 @@ DECLARE
   st_median  interval[];
   st_pieces  bigint[];
   kept       text[];   -- of those, the ones whose kept statistics went on with their new rows
-  half_window constant int := 200;  -- sorted pieces kept on either side of the median
+  half_window constant int := 100;  -- sorted pieces kept on either side of the median
   more_symbol text[];
   more_median interval[];
   more_pieces bigint[];
@@ -177,13 +177,16 @@ BEGIN
     ), m AS MATERIALIZED (  -- each window merged once
       SELECT c.symbol, c.snapshot_row, c.watermark_time, c.watermark_side, c.watermark_order_id,
              c.pieces + g.k AS pieces, c.lo + g.below AS lo, greatest(c.last_sell_time, g.last_sell_time) AS last_sell_time,
-             ARRAY(SELECT z.v FROM (SELECT w.v FROM unnest(c.win) w(v)
-                                    UNION ALL
-                                    SELECT x.held FROM grown x
-                                     WHERE x.symbol = c.symbol AND x.held >= c.win[1] AND x.held <= c.win[cardinality(c.win)]) z
-                    ORDER BY z.v) AS win
+             CASE WHEN g.inside = 0 THEN c.win
+                  ELSE ARRAY(SELECT z.v FROM (SELECT w.v FROM unnest(c.win) w(v)
+                                              UNION ALL
+                                              SELECT x.held FROM grown x
+                                               WHERE x.symbol = c.symbol AND x.held >= c.win[1] AND x.held <= c.win[cardinality(c.win)]) z
+                              ORDER BY z.v) END AS win
         FROM c
-        CROSS JOIN LATERAL (SELECT count(*) AS k, count(*) FILTER (WHERE x.held < c.win[1]) AS below, max(x.sell_time) AS last_sell_time
+        CROSS JOIN LATERAL (SELECT count(*) AS k, count(*) FILTER (WHERE x.held < c.win[1]) AS below,
+                                   count(*) FILTER (WHERE x.held >= c.win[1] AND x.held <= c.win[cardinality(c.win)]) AS inside,
+                                   max(x.sell_time) AS last_sell_time
                               FROM grown x WHERE x.symbol = c.symbol) g
     ), ok AS (
       -- the median's ranks, 0-based within the window

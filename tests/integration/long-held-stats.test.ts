@@ -157,17 +157,17 @@ describe('long_held_lot refresh with kept statistics (026)', () => {
     const kept = async () => (await t.query<{ pieces: string; lo: string; n: number; median: string }>(
       `SELECT pieces::text, lo::text, cardinality(win) AS n, median_held::text AS median FROM fifo_long_held_stats
         WHERE allocation_version = 1 AND symbol = 'W-USD'`))[0]!;
-    // ranks 349 and 350 hold the median: 200 on either side are kept
-    expect(await kept()).toEqual({ pieces: '700', lo: '149', n: 402, median: '05:50:30' });
+    // ranks 349 and 350 hold the median: 100 on either side are kept
+    expect(await kept()).toEqual({ pieces: '700', lo: '249', n: 202, median: '05:50:30' });
     // A sell after the watermark is merged into the window: a window made up shows it went on from there
-    await t.query(`UPDATE fifo_long_held_stats SET win = array_fill(interval '1 second', ARRAY[402]) WHERE allocation_version = 1 AND symbol = 'W-USD'`);
+    await t.query(`UPDATE fifo_long_held_stats SET win = array_fill(interval '1 second', ARRAY[202]) WHERE allocation_version = 1 AND symbol = 'W-USD'`);
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time)
                    VALUES ('W-sell-x', 'W-USD', 'sell', 1, 11, 0, '2026-01-02 00:00Z')`);
     await compute(['--incremental']);
-    expect(await kept()).toMatchObject({ pieces: '701', lo: '150', median: '00:00:01' });
+    expect(await kept()).toMatchObject({ pieces: '701', lo: '250', median: '00:00:01' });
     // recomputed from scratch: the rows are new, the statistics taken from them
     await compute(['--force', '--symbol', 'W-USD']);
-    expect(await kept()).toEqual({ pieces: '701', lo: '150', n: 401, median: '05:51:00' });
+    expect(await kept()).toEqual({ pieces: '701', lo: '250', n: 201, median: '05:51:00' });
     await same('2026-06-01 00:00Z', ['W-USD']);
     // 450 pieces held 5 days each: the median leaves the window, the rows are read again
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time)
@@ -177,7 +177,7 @@ describe('long_held_lot refresh with kept statistics (026)', () => {
     await compute(['--incremental']);
     const refilled = await kept();
     expect(refilled.pieces).toBe('1151');
-    expect(Number(refilled.lo)).toBe((1151 - 1) / 2 - 200);
+    expect(Number(refilled.lo)).toBe((1151 - 1) / 2 - 100);
     await same('2026-06-01 00:00Z');
     // two more (the window follows the median by one), the same items
     await t.query(`INSERT INTO trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time)
