@@ -130,13 +130,17 @@ BEGIN
 
   -- statistics still valid: the snapshot row they were taken with, no piece sold after p_at
   -- (a symbol without pieces is kept too: it flags nothing, and is not read again)
-  SELECT array_agg(s.symbol), array_agg(s.median_held), array_agg(s.pieces)
+  -- (joined on the symbol alone, then compared: an estimate of the match would be one row, and a
+  -- plan on it quadratic in the symbols)
+  SELECT array_agg(x.symbol), array_agg(x.median_held), array_agg(x.pieces)
     INTO st_symbol, st_median, st_pieces
-    FROM unnest(need) u(symbol)
-    JOIN fifo_inventory_snapshot n ON n.allocation_version = p_version AND n.symbol = u.symbol
-    JOIN fifo_long_held_stats s ON s.allocation_version = p_version AND s.symbol = u.symbol
-                               AND s.snapshot_row = fifo_snapshot_row(n.xmin, n.ctid, n.last_audit_id)
-   WHERE s.last_sell_time IS NULL OR s.last_sell_time <= p_at;
+    FROM (SELECT s.symbol, s.median_held, s.pieces, s.last_sell_time, s.snapshot_row,
+                 fifo_snapshot_row(n.xmin, n.ctid, n.last_audit_id) AS current_row
+            FROM unnest(need) u(symbol)
+            JOIN fifo_inventory_snapshot n ON n.allocation_version = p_version AND n.symbol = u.symbol
+            JOIN fifo_long_held_stats s ON s.allocation_version = p_version AND s.symbol = u.symbol
+          OFFSET 0) x
+   WHERE x.snapshot_row = x.current_row AND (x.last_sell_time IS NULL OR x.last_sell_time <= p_at);
   stale := ARRAY(SELECT s FROM unnest(need) s EXCEPT SELECT s FROM unnest(st_symbol) s);
 
   IF cardinality(stale) > 0 THEN
@@ -147,17 +151,19 @@ BEGIN
     -- watermark they were taken at are merged into the window of sorted pieces around the
     -- median; when the median leaves the window, they are taken from all the rows again.
     WITH c AS MATERIALIZED (
-      SELECT s.symbol, s.pieces, s.lo, s.win, s.last_sell_time, s.wm_time, s.wm_side, s.wm_order_id,
-             fifo_snapshot_row(n.xmin, n.ctid, n.last_audit_id) AS snapshot_row,
-             n.watermark_time, n.watermark_side, n.watermark_order_id
-        FROM unnest(stale) u(symbol)
-        JOIN fifo_long_held_stats s ON s.allocation_version = p_version AND s.symbol = u.symbol
-        JOIN fifo_inventory_snapshot n ON n.allocation_version = p_version AND n.symbol = u.symbol
-       WHERE s.pieces > 0 AND s.win IS NOT NULL AND s.wm_time IS NOT NULL AND n.watermark_time IS NOT NULL
-         AND NOT EXISTS (SELECT 1 FROM fifo_dirty_symbols d WHERE d.allocation_version = p_version AND d.symbol = u.symbol)
+      SELECT x.* FROM (
+        SELECT s.symbol, s.pieces, s.lo, s.win, s.last_sell_time, s.wm_time, s.wm_side, s.wm_order_id,
+               s.sentinel_ctid, s.sentinel_xmin, fifo_snapshot_row(n.xmin, n.ctid, n.last_audit_id) AS snapshot_row,
+               n.watermark_time, n.watermark_side, n.watermark_order_id
+          FROM unnest(stale) u(symbol)
+          JOIN fifo_long_held_stats s ON s.allocation_version = p_version AND s.symbol = u.symbol
+          JOIN fifo_inventory_snapshot n ON n.allocation_version = p_version AND n.symbol = u.symbol
+        OFFSET 0) x
+       WHERE x.pieces > 0 AND x.win IS NOT NULL AND x.wm_time IS NOT NULL AND x.watermark_time IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM fifo_dirty_symbols d WHERE d.allocation_version = p_version AND d.symbol = x.symbol)
          AND EXISTS (SELECT 1 FROM fifo_allocations a
-                      WHERE a.allocation_version = p_version AND a.ctid = s.sentinel_ctid AND a.symbol = u.symbol
-                        AND a.xmin::text = s.sentinel_xmin)
+                      WHERE a.allocation_version = p_version AND a.ctid = x.sentinel_ctid AND a.symbol = x.symbol
+                        AND a.xmin::text = x.sentinel_xmin)
     ), grown AS (
       -- sells after the watermark in processing order: later, or at its time after a buy (or a
       -- transfer) or after the sell it names in code-point order (docs/CONTRACT.md)
