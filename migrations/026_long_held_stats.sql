@@ -12,8 +12,10 @@
 --    and its snapshot together (in one subtransaction, or at the rebuild's swap), so a symbol
 --    whose snapshot row is the same has the same rows. Any other snapshot row (recomputed,
 --    rebuilt, deleted and made again) is a miss: the statistics are computed from the rows and
---    stored again. They cover all of the symbol's matched rows, so they serve a judgement as of
---    p_at only when no piece was sold after p_at (else the rows are read, as before);
+--    stored again, unless the rows only grew (a computation continued the symbol from its
+--    snapshot): then the new pieces are merged into a window of sorted pieces kept around the
+--    median. They cover all of the symbol's matched rows, so they serve a judgement as of p_at
+--    only when no piece was sold after p_at (else the rows are read, as before);
 --  * the facts a symbol's flagged lots share are built once per symbol; full details only for the
 --    items written;
 --  * an open lot of a current snapshot takes its buy time from the snapshot (the engine's lots
@@ -32,7 +34,7 @@ SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_proc p
 CREATE TABLE fifo_long_held_stats (
   allocation_version  int NOT NULL REFERENCES fifo_allocation_versions ON DELETE CASCADE,
   symbol              text NOT NULL,
-  snapshot_row        text NOT NULL,         -- the snapshot row these rows belong to: xmin and ctid
+  snapshot_row        text NOT NULL,         -- the snapshot row these rows belong to (fifo_snapshot_row)
   pieces              bigint NOT NULL,       -- matched allocation rows (buy_order_id set)
   median_held         interval,              -- percentile_cont(0.5) of sell_time - buy_time; NULL: no piece
   last_sell_time      timestamptz,           -- the latest sell_time of a piece; NULL: no piece
