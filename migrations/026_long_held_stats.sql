@@ -304,37 +304,31 @@ BEGIN
                      WHERE x.symbol IN (u.symbol, '*') ORDER BY (x.symbol = '*') LIMIT 1) r ON true
      CROSS JOIN LATERAL (SELECT greatest(u.median_held * r.median_multiple::float8, r.min_held) AS threshold) t
      WHERE u.pieces > 0
-  ), flagged AS (
-    -- `facts`: the details less the time held (as_of, held, held_days)
+  ), lots AS (
+    -- `facts` of a flagged lot: the details less the time held (as_of, held, held_days)
     SELECT l.symbol, l.buy_order_id, l.buy_time,
-           r.facts || jsonb_build_object('buy_time', l.buy_time, 'remaining_size', trim_scale(l.remaining_size)::text) AS facts
+           CASE WHEN p_at - l.buy_time > r.threshold
+                THEN r.facts || jsonb_build_object('buy_time', l.buy_time, 'remaining_size', trim_scale(l.remaining_size)::text)
+           END AS facts
       FROM open_lots l
-      JOIN ruled r ON r.symbol = l.symbol
-     WHERE p_at - l.buy_time > r.threshold
+      LEFT JOIN ruled r ON r.symbol = l.symbol
   ), decided AS (
-    -- Per key, the queue's items against the open and flagged lots, by grouping one stream on
-    -- the key rather than joining (017): a join's plan hangs on estimates, and a nested loop
-    -- over the lots would be quadratic. An item is rewritten only when its facts changed
-    -- (compared as jsonb, not as text: the same, every value being a string but matched_pieces,
-    -- a count), which is computed for the keys with both a pending item and a flagged lot only.
-    SELECT x.symbol, x.buy_order_id,
-           max(x.review_id) FILTER (WHERE x.src = 0)  AS pending_id,
-           bool_or(x.src = 3)                         AS closed,
-           bool_or(x.src = 1)                         AS still_open,
-           (array_agg(x.facts) FILTER (WHERE x.src = 0))[1] AS pending_details,
-           (array_agg(x.facts) FILTER (WHERE x.src = 2))[1] AS facts_json,
-           max(x.buy_time) FILTER (WHERE x.src = 2)   AS buy_time
-      FROM (SELECT q.symbol, q.item_key AS buy_order_id,
-                   CASE WHEN q.status = 'pending' THEN q.review_id END AS review_id,
-                   CASE WHEN q.status = 'pending' THEN 0 ELSE 3 END AS src,
-                   CASE WHEN q.status = 'pending' THEN q.details END AS facts, NULL::timestamptz AS buy_time
-              FROM manual_review_queue q
-             WHERE q.allocation_version = p_version AND q.issue_type = 'long_held_lot' AND q.symbol = ANY (syms)
-            UNION ALL
-            SELECT o.symbol, o.buy_order_id, NULL, 1, NULL, NULL FROM open_lots o
-            UNION ALL
-            SELECT f.symbol, f.buy_order_id, NULL, 2, f.facts, f.buy_time FROM flagged f) x
-     GROUP BY x.symbol, x.buy_order_id
+    -- Per key, the queue's item (one at most: its key is unique) against the open lot (one at
+    -- most). A full join, which is a hash or merge join, never a nested loop over the lots (the
+    -- quadratic plan 017 grouped one stream to avoid). An item is rewritten only when its facts
+    -- changed (compared as jsonb, not as text: the same, every value being a string but
+    -- matched_pieces, a count), computed for the keys with both a pending item and a flagged lot.
+    SELECT coalesce(l.symbol, q.symbol) AS symbol, coalesce(l.buy_order_id, q.item_key) AS buy_order_id,
+           CASE WHEN q.status = 'pending' THEN q.review_id END AS pending_id,
+           coalesce(q.status <> 'pending', false)           AS closed,
+           l.buy_order_id IS NOT NULL                       AS still_open,
+           CASE WHEN q.status = 'pending' THEN q.details END AS pending_details,
+           l.facts                                          AS facts_json,
+           l.buy_time
+      FROM lots l
+      FULL JOIN (SELECT q.symbol, q.item_key, q.review_id, q.status, q.details FROM manual_review_queue q
+                  WHERE q.allocation_version = p_version AND q.issue_type = 'long_held_lot' AND q.symbol = ANY (syms)) q
+             ON q.symbol = l.symbol AND q.item_key = l.buy_order_id
   ), up AS (
     -- new items, and pending ones whose facts changed; a closed item is never reopened (and
     -- fifo_review_raise keeps it so if one closes meanwhile)
