@@ -474,8 +474,9 @@ function clearDirty(target: Target, done: readonly Finished[]): void {
  * long_held_lot items of the symbols just computed follow their new rows, as of now or the
  * session's fifo.long_held_as_of (migrations 017, 019). Only symbols that can have one are
  * judged: an open lot older than the smallest minimum of the rules (no threshold is below it),
- * or a pending item to resolve; the rest cost nothing (the refresh reads a symbol's whole
- * history). Rebuild: after the swap, when the rows are live. `fifo watch` turns it off for its
+ * or a pending item to resolve; the rest are not even sent (the refresh keeps each symbol's
+ * median holding time per snapshot row and reads only the rows appended since, migration 026).
+ * Rebuild: after the swap, when the rows are live. `fifo watch` turns it off for its
  * session (fifo.long_held_in_compute = off) and judges every symbol on a timer instead.
  */
 function refreshLongHeld(target: Target, done: readonly Finished[]): void {
