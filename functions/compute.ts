@@ -460,16 +460,34 @@ function resolveReviews(target: Target, done: readonly Finished[]): void {
     [target.version, scratch.map((d) => d.symbol), target.computationId, kept.map((k) => k[0]), kept.map((k) => k[1])]);
 }
 
-/** Dirty markers the run has consumed; a change that arrived meanwhile keeps its marker (rebuild: at the swap). */
-function clearDirty(target: Target, done: readonly Finished[]): void {
-  if (target.rebuild) return;
-  exec(
-    `DELETE FROM fifo_dirty_symbols d USING unnest($2::text[], $3::bigint[]) AS u(symbol, audit_id)
-      WHERE d.allocation_version = $1 AND d.symbol = u.symbol AND d.last_audit_id <= u.audit_id`,
-    [target.version, done.map((d) => d.symbol), done.map((d) => d.lastAuditId)]);
+/** What the end of a call needs of each symbol it computed (not its lots: a call may compute thousands). */
+interface Settled {
+  symbol: string;
+  lastAuditId: string;
+  /** The time of its oldest open lot. */
+  oldest: string | null;
 }
 
-/** The end of symbols' computations: snapshots, review states, dirty markers. */
+const settledOf = (d: Finished): Settled => ({
+  symbol: d.symbol,
+  lastAuditId: d.lastAuditId,
+  oldest: d.state.lots.reduce<string | null>((m, l) => (m === null || l.time < m ? l.time : m), null),
+});
+
+/**
+ * Dirty markers the call has consumed; a change that arrived meanwhile keeps its marker (rebuild:
+ * at the swap). Once per call, locked in the order fifo_mark_dirty locks them (symbol, "C"): a
+ * ledger write marks many symbols in one statement, and had the call cleared them batch by batch
+ * (or in a join's order) the two could each hold a marker the other waits for.
+ */
+function clearDirty(target: Target, done: readonly Settled[]): void {
+  const args = [target.version, done.map((d) => d.symbol), done.map((d) => d.lastAuditId)];
+  const matching = `fifo_dirty_symbols d, unnest($2::text[], $3::bigint[]) AS u(symbol, audit_id)
+      WHERE d.allocation_version = $1 AND d.symbol = u.symbol AND d.last_audit_id <= u.audit_id`;
+  exec(`SELECT 1 FROM ${matching} ORDER BY d.symbol COLLATE "C" FOR UPDATE OF d`, args);
+  exec(`DELETE FROM ${matching.replace('fifo_dirty_symbols d,', 'fifo_dirty_symbols d USING')}`, args);
+}
+
 /**
  * long_held_lot items of the symbols just computed follow their new rows, as of now or the
  * session's fifo.long_held_as_of (migrations 017, 019). Only symbols that can have one are
@@ -479,9 +497,8 @@ function clearDirty(target: Target, done: readonly Finished[]): void {
  * Rebuild: after the swap, when the rows are live. `fifo watch` turns it off for its
  * session (fifo.long_held_in_compute = off) and judges every symbol on a timer instead.
  */
-function refreshLongHeld(target: Target, done: readonly Finished[]): void {
-  if (target.rebuild || done.length === 0) return;
-  const oldest = done.map((d) => d.state.lots.reduce<string | null>((m, l) => (m === null || l.time < m ? l.time : m), null));
+function refreshLongHeld(target: Target, done: readonly Settled[]): void {
+  const oldest = done.map((d) => d.oldest);
   exec(
     `SELECT fifo_refresh_long_held_lots($1, c.symbols, fifo_long_held_as_of(), $3)
        FROM (SELECT array_agg(u.symbol) AS symbols FROM unnest($2::text[], $4::timestamptz[]) AS u(symbol, oldest)
@@ -493,9 +510,15 @@ function refreshLongHeld(target: Target, done: readonly Finished[]): void {
     [target.version, done.map((d) => d.symbol), target.computationId, oldest]);
 }
 
+/** The end of symbols' computations, with their rows: snapshots, review states (dirty markers: at the call's end). */
 function finishSymbols(target: Target, done: readonly Finished[]): void {
   writeSnapshots(target, done);
   resolveReviews(target, done);
+}
+
+/** The end of a call (not a rebuild's): markers cleared, then long-held items judged. */
+function settle(target: Target, done: readonly Settled[]): void {
+  if (target.rebuild || done.length === 0) return;
   clearDirty(target, done);
   // after the markers are cleared: a current symbol's open lots are then read from its snapshot (023)
   refreshLongHeld(target, done);
@@ -549,6 +572,8 @@ class TradeReader {
 
 interface Totals {
   outcomes: SymbolOutcome[];
+  /** The symbols computed and written, for the call's end (settle). */
+  settled: Settled[];
   readMs: number;
   allocateMs: number;
   writeMs: number;
@@ -620,6 +645,7 @@ class BatchRun {
     const totals = this.totals;
     const cur = { next: after as LedgerEvent | undefined, trades: 0, rows: 0, unmatched: 0 };
     const transfers: string[] = [];
+    let finished: Finished | undefined;
     // the symbol's next part: `carried` and what follows, up to PART_TRADES; cur.next is the trade after
     const readPart = (carried: LedgerEvent): LedgerEvent[] => {
       const part: LedgerEvent[] = [carried];
@@ -656,9 +682,11 @@ class BatchRun {
           part = readPart(cur.next);
         }
         const t3 = Date.now();
-        finishSymbols(target, [{ symbol, state, lastAuditId: this.audit.get(symbol) ?? '0', fromScratch: !this.resumable.has(symbol), unmatchedTransfers: transfers }]);
+        finished = { symbol, state, lastAuditId: this.audit.get(symbol) ?? '0', fromScratch: !this.resumable.has(symbol), unmatchedTransfers: transfers };
+        finishSymbols(target, [finished]);
         totals.writeMs += Date.now() - t3;
       });
+      totals.settled.push(settledOf(finished!));
       totals.outcomes.push({ symbol, status: 'ok', trades: cur.trades, allocations: cur.rows, unmatched: cur.unmatched });
     } catch (e) {
       // the rest of the symbol is read past, not computed
@@ -729,6 +757,7 @@ class BatchRun {
       }
     }
     for (const d of written) {
+      this.totals.settled.push(settledOf(d));
       this.totals.outcomes.push({ symbol: d.symbol, status: 'ok', trades: d.trades, allocations: d.rows.length, unmatched: d.reviews.length });
     }
     this.totals.writeMs += Date.now() - t0;
@@ -795,7 +824,7 @@ export function compute(
   const partTrades = Number.isInteger(setting) && setting > 0 && setting < PART_TRADES ? setting : PART_TRADES;
   const run: Run = { method, pooling, partTrades, target: { version, computationId, table, rebuild }, sql: plans, points };
   const batches = batchSymbols(tradeCounts(facts, version, wanted, points), BATCH_TRADES);
-  const totals: Totals = { outcomes: [], readMs: 0, allocateMs: 0, writeMs: 0 };
+  const totals: Totals = { outcomes: [], settled: [], readMs: 0, allocateMs: 0, writeMs: 0 };
   try {
     batches.forEach((batch, i) => {
       const trades = batch.reduce((n, b) => n + b.trades, 0);
@@ -806,6 +835,7 @@ export function compute(
     plans.trades.free();
     plans.tradesFrom.free();
   }
+  settle(run.target, totals.settled);
 
   const outcomes = totals.outcomes;
   outcomes.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
