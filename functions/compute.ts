@@ -481,11 +481,13 @@ const settledOf = (d: Finished): Settled => ({
  * (or in a join's order) the two could each hold a marker the other waits for.
  */
 function clearDirty(target: Target, done: readonly Settled[]): void {
-  const args = [target.version, done.map((d) => d.symbol), done.map((d) => d.lastAuditId)];
-  const matching = `fifo_dirty_symbols d, unnest($2::text[], $3::bigint[]) AS u(symbol, audit_id)
-      WHERE d.allocation_version = $1 AND d.symbol = u.symbol AND d.last_audit_id <= u.audit_id`;
-  exec(`SELECT 1 FROM ${matching} ORDER BY d.symbol COLLATE "C" FOR UPDATE OF d`, args);
-  exec(`DELETE FROM ${matching.replace('fifo_dirty_symbols d,', 'fifo_dirty_symbols d USING')}`, args);
+  exec(
+    `DELETE FROM fifo_dirty_symbols d
+      USING (SELECT m.symbol FROM fifo_dirty_symbols m JOIN unnest($2::text[], $3::bigint[]) AS u(symbol, audit_id) ON m.symbol = u.symbol
+              WHERE m.allocation_version = $1 AND m.last_audit_id <= u.audit_id
+              ORDER BY m.symbol COLLATE "C" FOR UPDATE OF m) l
+      WHERE d.allocation_version = $1 AND d.symbol = l.symbol`,
+    [target.version, done.map((d) => d.symbol), done.map((d) => d.lastAuditId)]);
 }
 
 /**
@@ -506,7 +508,7 @@ function refreshLongHeld(target: Target, done: readonly Settled[]): void {
                  OR EXISTS (SELECT 1 FROM manual_review_queue q
                              WHERE q.allocation_version = $1 AND q.symbol = u.symbol
                                AND q.issue_type = 'long_held_lot' AND q.status = 'pending')) c
-      WHERE c.symbols IS NOT NULL AND current_setting('fifo.long_held_in_compute', true) IS DISTINCT FROM 'off'`,
+      WHERE c.symbols IS NOT NULL`,
     [target.version, done.map((d) => d.symbol), target.computationId, oldest]);
 }
 
@@ -516,12 +518,15 @@ function finishSymbols(target: Target, done: readonly Finished[]): void {
   resolveReviews(target, done);
 }
 
-/** The end of a call (not a rebuild's): markers cleared, then long-held items judged. */
-function settle(target: Target, done: readonly Settled[]): void {
+/**
+ * The end of a call (not a rebuild's): markers cleared, then long-held items judged, unless the
+ * session judges them on a timer instead (fifo.long_held_in_compute = off, as `fifo watch`).
+ */
+function settle(target: Target, done: readonly Settled[], longHeld: boolean): void {
   if (target.rebuild || done.length === 0) return;
   clearDirty(target, done);
   // after the markers are cleared: a current symbol's open lots are then read from its snapshot (023)
-  refreshLongHeld(target, done);
+  if (longHeld) refreshLongHeld(target, done);
 }
 
 // ---- reading: a cursor, fetched in chunks ----
@@ -820,7 +825,10 @@ export function compute(
     trades: plv8.prepare(facts.trades, ['text[]']),
     tradesFrom: plv8.prepare(facts.tradesFrom, ['text[]', 'timestamptz[]']),
   };
-  const setting = Number(query<{ v: string | null }>(`SELECT current_setting('fifo.compute_part_trades', true) AS v`)[0]?.v ?? '');
+  const settings = query<{ part: string | null; long_held: boolean }>(
+    `SELECT current_setting('fifo.compute_part_trades', true) AS part,
+            current_setting('fifo.long_held_in_compute', true) IS DISTINCT FROM 'off' AS long_held`)[0];
+  const setting = Number(settings?.part ?? '');
   const partTrades = Number.isInteger(setting) && setting > 0 && setting < PART_TRADES ? setting : PART_TRADES;
   const run: Run = { method, pooling, partTrades, target: { version, computationId, table, rebuild }, sql: plans, points };
   const batches = batchSymbols(tradeCounts(facts, version, wanted, points), BATCH_TRADES);
@@ -835,7 +843,7 @@ export function compute(
     plans.trades.free();
     plans.tradesFrom.free();
   }
-  settle(run.target, totals.settled);
+  settle(run.target, totals.settled, settings?.long_held !== false);
 
   const outcomes = totals.outcomes;
   outcomes.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
