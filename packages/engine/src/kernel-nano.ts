@@ -1,6 +1,6 @@
 import { FastLot } from './lot.ts';
 import type { LotBook } from './lot-book.ts';
-import { E9, NANO_IN, SHARE_QD, Wide, addWide, feeShareQ, formatNano, formatParts, formatWide, mulNano, mulParts, parseNanoTo, subShare } from './nano.ts';
+import { E9, NANO_IN, SHARE_QD, Wide, addWide, feeShareQ, formatNano, formatParts, formatWide, mulNano, mulParts, parseNanoTo, setSum, subShare } from './nano.ts';
 import { unmatchedSeverityNano } from './run.ts';
 import type { Run } from './run.ts';
 import { compareCodePoints } from './trade-order.ts';
@@ -256,20 +256,7 @@ export function runNano(run: Run, book: LotBook<FastLot>, trades: readonly Trade
 /** out += q·1e9 + d (1e-18 units) for out ≥ 0, q ≥ 0, 0 ≤ d < 1e9: every sum stays < 2^53. */
 function addShare(out: Wide, q: number, d: number): void {
   const qh = Math.floor(q / E9); // exact (see nano.ts)
-  let l = out.l + d;
-  let m = out.m + (q - qh * E9);
-  let h = out.h + qh;
-  if (l >= E9) {
-    l -= E9;
-    m += 1;
-  }
-  if (m >= E9) {
-    m -= E9;
-    h += 1;
-  }
-  out.h = h;
-  out.m = m;
-  out.l = l;
+  setSum(out, out.neg, out.h, out.m, out.l, qh, q - qh * E9, d);
 }
 
 /** Canonical text of the fee share q·1e9 + d (1e-18 units). */

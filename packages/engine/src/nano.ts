@@ -125,6 +125,47 @@ function cmpMag(ah: number, am: number, al: number, bh: number, bm: number, bl: 
   return 0;
 }
 
+/**
+ * out = ±(x + y) for magnitudes x, y in limbs (h, m, l with 0 ≤ m, l < 1e9): the carries of
+ * one column at most, so every sum stays < 2^53. The one place limbs are added.
+ */
+export function setSum(out: Wide, neg: boolean, xh: number, xm: number, xl: number, yh: number, ym: number, yl: number): void {
+  let l = xl + yl;
+  let m = xm + ym;
+  let h = xh + yh;
+  if (l >= E9) {
+    l -= E9;
+    m += 1;
+  }
+  if (m >= E9) {
+    m -= E9;
+    h += 1;
+  }
+  out.neg = neg;
+  out.h = h;
+  out.m = m;
+  out.l = l;
+}
+
+/** out = ±(x − y) for magnitudes x ≥ y in limbs: the one place limbs are subtracted. */
+function setDifference(out: Wide, neg: boolean, xh: number, xm: number, xl: number, yh: number, ym: number, yl: number): void {
+  let l = xl - yl;
+  let m = xm - ym;
+  let h = xh - yh;
+  if (l < 0) {
+    l += E9;
+    m -= 1;
+  }
+  if (m < 0) {
+    m += E9;
+    h -= 1;
+  }
+  out.neg = neg;
+  out.h = h;
+  out.m = m;
+  out.l = l;
+}
+
 /** out = a + b (or a − b when `subtract`); out may be a or b. */
 export function addWide(out: Wide, a: Wide, b: Wide, subtract: boolean): void {
   const an = a.neg;
@@ -135,62 +176,14 @@ export function addWide(out: Wide, a: Wide, b: Wide, subtract: boolean): void {
   const bh = b.h;
   const bm = b.m;
   const bl = b.l;
-  let h: number;
-  let m: number;
-  let l: number;
-  let neg: boolean;
   if (an === bn) {
-    neg = an;
-    l = al + bl;
-    m = am + bm;
-    h = ah + bh;
-    if (l >= E9) {
-      l -= E9;
-      m += 1;
-    }
-    if (m >= E9) {
-      m -= E9;
-      h += 1;
-    }
-  } else {
-    const c = cmpMag(ah, am, al, bh, bm, bl);
-    if (c === 0) {
-      setZero(out);
-      return;
-    }
-    // |larger| − |smaller|
-    let xh = ah,
-      xm = am,
-      xl = al,
-      yh = bh,
-      ym = bm,
-      yl = bl;
-    neg = an;
-    if (c < 0) {
-      xh = bh;
-      xm = bm;
-      xl = bl;
-      yh = ah;
-      ym = am;
-      yl = al;
-      neg = bn;
-    }
-    l = xl - yl;
-    m = xm - ym;
-    h = xh - yh;
-    if (l < 0) {
-      l += E9;
-      m -= 1;
-    }
-    if (m < 0) {
-      m += E9;
-      h -= 1;
-    }
+    setSum(out, an, ah, am, al, bh, bm, bl);
+    return;
   }
-  out.neg = neg;
-  out.h = h;
-  out.m = m;
-  out.l = l;
+  const c = cmpMag(ah, am, al, bh, bm, bl);
+  if (c === 0) setZero(out);
+  else if (c > 0) setDifference(out, an, ah, am, al, bh, bm, bl); // |larger| − |smaller|, its sign
+  else setDifference(out, bn, bh, bm, bl, ah, am, al);
 }
 
 /** out −= q·1e9 + d (1e-18 units), for out ≥ 0, q ≥ 0, 0 ≤ d < 1e9; the result may be negative. */
@@ -200,42 +193,10 @@ export function subShare(out: Wide, q: number, d: number): void {
   const h = out.h;
   const m = out.m;
   const l = out.l;
-  let xh: number, xm: number, xl: number, yh: number, ym: number, yl: number;
   const c = cmpMag(h, m, l, qh, qm, d);
-  if (c === 0) {
-    setZero(out);
-    return;
-  }
-  if (c > 0) {
-    xh = h;
-    xm = m;
-    xl = l;
-    yh = qh;
-    ym = qm;
-    yl = d;
-  } else {
-    xh = qh;
-    xm = qm;
-    xl = d;
-    yh = h;
-    ym = m;
-    yl = l;
-  }
-  let rl = xl - yl;
-  let rm = xm - ym;
-  let rh = xh - yh;
-  if (rl < 0) {
-    rl += E9;
-    rm -= 1;
-  }
-  if (rm < 0) {
-    rm += E9;
-    rh -= 1;
-  }
-  out.neg = c < 0;
-  out.h = rh;
-  out.m = rm;
-  out.l = rl;
+  if (c === 0) setZero(out);
+  else if (c > 0) setDifference(out, false, h, m, l, qh, qm, d);
+  else setDifference(out, true, qh, qm, d, h, m, l);
 }
 
 /*
