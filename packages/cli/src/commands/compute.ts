@@ -47,7 +47,7 @@ export async function run({ values }: ParsedCommand<'compute'>): Promise<number>
   const bar = progressBar(`compute v${version} (${session.kind})`);
   try {
     const r = await onFlags(runCompute(client, sessions, {
-      version, symbols, force: values.force, incremental: values.incremental, since, batchTrades,
+      version, symbols, force: values.force, incremental: values.incremental, since, batchTrades, connect: () => connect(url),
       onProgress: (p) => bar.update(p.symbolsDone, p.symbolsTotal, `symbols, ${p.tradesDone} trades`),
     }), { no_such_version: '--version', unknown_symbols: '--symbol' });
     bar.end();

@@ -30,6 +30,12 @@ export interface ComputeRequest {
   /** Log a run even when no symbol needs computing (default true; `watch` logs only real runs). */
   logEmptyRun?: boolean;
   onProgress?: (p: Progress) => void;
+  /**
+   * Opens another connection to the run's database. With K sessions (`--concurrency K`) a full
+   * recompute's last step, the long_held_lot judgement of every symbol, then runs on K
+   * connections; without it, on `client` alone.
+   */
+  connect?: () => Promise<pg.Client>;
 }
 
 export interface Progress {
@@ -99,9 +105,42 @@ async function swap(client: pg.Client, version: number, computationId: string): 
     await client.query('ROLLBACK').catch(() => {});
     throw e;
   }
-  // the rebuilt rows are live only now: the long_held_lot items follow them (outside the swap,
-  // which holds the partition's lock; an incremental batch refreshes its own symbols in fifo_compute)
-  await client.query('SELECT fifo_refresh_long_held_lots($1, NULL, fifo_long_held_as_of(), $2)', [version, computationId]);
+}
+
+/**
+ * The rebuilt rows are live only after the swap: the long_held_lot items follow them (outside
+ * the swap, which holds the partition's lock; an incremental batch refreshes its own symbols in
+ * fifo_compute). It is the first judgement of every symbol's new rows, so each symbol's
+ * statistics are computed from its rows (~1 s per 1M rows): with more connections, the symbols
+ * are dealt round-robin to them, all judged as of one time. Together they are what the call for
+ * every symbol (NULL) judges: the run's symbols and those with a pending item.
+ */
+async function refreshLongHeld(client: pg.Client, version: number, computationId: string, symbols: readonly string[],
+                               more: readonly pg.Client[]): Promise<void> {
+  if (more.length === 0) {
+    await client.query('SELECT fifo_refresh_long_held_lots($1, NULL, fifo_long_held_as_of(), $2)', [version, computationId]);
+    return;
+  }
+  const { rows: [scope] } = await client.query<{ at: string; pending: string[] }>(
+    `SELECT fifo_long_held_as_of()::text AS at,
+            ARRAY(SELECT DISTINCT q.symbol FROM manual_review_queue q
+                   WHERE q.allocation_version = $1 AND q.issue_type = 'long_held_lot' AND q.status = 'pending'
+                     AND q.symbol <> ALL ($2::text[])) AS pending`,
+    [version, symbols]);
+  const lanes = [client, ...more];
+  const parts: string[][] = lanes.map(() => []);
+  [...symbols, ...scope!.pending].forEach((s, i) => parts[i % lanes.length]!.push(s));
+  await Promise.all(lanes.map((c, i) => c.query('SELECT fifo_refresh_long_held_lots($1, $2::text[], $3::timestamptz, $4)',
+    [version, parts[i], scope!.at, computationId])));
+}
+
+/** n more connections, or none: the work then runs on the run's own. */
+async function openMore(connect: () => Promise<pg.Client>, n: number): Promise<pg.Client[]> {
+  const opened = await Promise.allSettled(Array.from({ length: n }, connect));
+  const ok = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  if (ok.length === n) return ok;
+  await Promise.all(ok.map((c) => c.end().catch(() => {})));
+  return [];
 }
 
 /** Drops the stage of a rebuild that did not swap, and lets other runs of the version go on. */
@@ -187,6 +226,12 @@ export async function runCompute(
       await client.query('SELECT fifo_rebuild_finish($1, $2)', [req.version, computationId]);
       await swap(client, req.version, computationId);
       staged = false;
+      const more = req.connect && sessions.length > 1 ? await openMore(req.connect, sessions.length - 1) : [];
+      try {
+        await refreshLongHeld(client, req.version, computationId, selected.map((s) => s.symbol), more);
+      } finally {
+        await Promise.all(more.map((c) => c.end().catch(() => {})));
+      }
     }
   } catch (e) {
     fatal = e as Error;
