@@ -10,6 +10,7 @@ import {
   builtinType, decodeText, encodeValue, packSqlstate, quoteIdent, quoteLiteral, quoteNullable,
   type TypeInfo,
 } from './convert.ts';
+import { createCursors } from './cursor.ts';
 import type { PgErrorFields, Step, StepResult, WorkerRequest, WorkerResponse } from './protocol.ts';
 
 /** PostgreSQL elevels, as PLV8 exposes them as globals. */
@@ -47,6 +48,10 @@ export interface Bridge {
   /** Another procedure of the bundle as a plain function (plv8.find_function). */
   findFunction(name: string): ((...args: unknown[]) => unknown) | undefined;
   memoryUsage(): { total_heap_size: number; used_heap_size: number; external_memory: number };
+  /** From how many rows a cursor's fetch(n) has the next n read ahead (0: never; cursor.ts). */
+  prefetchRows(): number;
+  /** Changes when a transaction begins or ends (what a cursor reads ahead lives in one). */
+  transaction(): number;
 }
 
 /** A SQL error out of `execute`: PLV8 sets all eleven fields, null when PostgreSQL gave none. */
@@ -178,13 +183,16 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     return err;
   }
 
-  function run(req: WorkerRequest, sql?: string): StepResult[] {
-    let res: WorkerResponse;
+  function request(req: WorkerRequest): WorkerResponse {
     try {
-      res = bridge.exec(req);
+      return bridge.exec(req);
     } catch (e) {
       throw toError(e);
     }
+  }
+
+  function run(req: WorkerRequest, sql?: string): StepResult[] {
+    const res = request(req);
     if (!res.ok) throw makeError(res.error, sql);
     return res.results;
   }
@@ -321,36 +329,8 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
 
   /** Int32Value, as PLV8 reads counts. */
   const int32 = (v: unknown): number => Number(v) | 0;
-  const direction = (count: number) => (count < 0 ? `BACKWARD ${-count}` : `FORWARD ${count}`);
 
-  /** PLV8's cursor: a closed one is "not found" for every method, including close. */
-  function makeCursor(name: string): Cursor {
-    let open = true;
-    const check = () => {
-      if (!open) throw new Error('cannot find cursor');
-    };
-    return {
-      fetch(...args: unknown[]) {
-        check();
-        const wantArray = args.length >= 1;
-        const count = wantArray ? int32(args[0]) : 1;
-        const rows = toJs(exec1({ sql: `FETCH ${direction(count)} FROM ${name}` })) as Row[];
-        if (rows.length === 0) return undefined;
-        return wantArray ? rows : rows[0];
-      },
-      move(...args: unknown[]) {
-        check();
-        if (args.length < 1) return;
-        exec1({ sql: `MOVE ${direction(int32(args[0]))} FROM ${name}` });
-      },
-      close() {
-        check();
-        open = false;
-        exec1({ sql: `CLOSE ${name}` });
-        return 1;
-      },
-    };
-  }
+  const cursors = createCursors({ bridge, request, makeError: (f) => makeError(f), toJs, rawRows });
 
   const prepare = (sql: string, types: readonly string[] = []): PreparedPlan => {
     const text = String(sql);
@@ -372,7 +352,7 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
         const params = encodeParams(paramList(rest), paramTypes, true);
         const name = nextName('cursor');
         exec1({ sql: `DECLARE ${name} CURSOR FOR ${text}`, params, types: paramTypes }, text);
-        return makeCursor(name);
+        return cursors.open(name, text);
       },
       free() {
         if (freed) return 0;
@@ -392,13 +372,16 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     if (typeof fn !== 'function') return undefined as T;
     const sp = nextName('subxact');
     run({ op: 'simple', sql: `SAVEPOINT ${sp}`, savepoint: false });
+    const id = cursors.subtransactionBegun();
     let result: T;
     try {
       result = fn.call(fn);
     } catch (e) {
-      run({ op: 'simple', sql: `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`, savepoint: false });
+      const drop = cursors.subtransactionEnded(id, true);
+      run({ op: 'simple', sql: `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`, savepoint: false, ...(drop.length > 0 ? { drop } : {}) });
       throw new Error(plv8ExceptionMessage(e));
     }
+    cursors.subtransactionEnded(id, false);
     run({ op: 'simple', sql: `RELEASE SAVEPOINT ${sp}`, savepoint: false });
     return result;
   };
@@ -481,6 +464,7 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     clearCaches() {
       describeCache.clear();
       domainColumns = null;
+      cursors.clearCaches();
     },
     beginSet(sink) {
       setSink = sink;

@@ -39,6 +39,26 @@ export interface Plv8HostOptions {
   begin?: boolean;
   /** Longest wait for one database round trip before the host gives up (default: none). */
   requestTimeoutMs?: number;
+  /**
+   * From how many rows a cursor's fetch(n) has the next n read ahead while the procedure works
+   * (src/host/cursor.ts); 0 turns reading ahead off. Default: FIFO_HOST_PREFETCH (a number,
+   * or `off`), else 256.
+   */
+  prefetchRows?: number;
+}
+
+/** Reading ahead from fetch(256) on: below that a round trip saved is worth little. */
+const PREFETCH_ROWS = 256;
+
+function prefetchRowsOf(opts: Plv8HostOptions): number {
+  if (opts.prefetchRows !== undefined) return Math.max(0, Math.floor(opts.prefetchRows));
+  const env = process.env.FIFO_HOST_PREFETCH?.trim().toLowerCase();
+  if (env === undefined || env === '') return PREFETCH_ROWS;
+  if (env === 'off' || env === 'false' || env === 'no') return 0;
+  if (env === 'on' || env === 'true' || env === 'yes') return PREFETCH_ROWS;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`FIFO_HOST_PREFETCH must be off, on or a row count, got ${JSON.stringify(env)}`);
+  return n;
 }
 
 /** An error out of `call`/`run`/`commit`, shaped like the PostgreSQL error PLV8 would raise. */
@@ -96,6 +116,11 @@ export class Plv8Host {
   private readonly contextSyntaxError: SyntaxErrorConstructor;
   /** Round trips to the database since open (for measurements). */
   requests = 0;
+  /** Cursor chunks read ahead since open (src/host/cursor.ts; for tests and measurements). */
+  readAheads = 0;
+  private readonly prefetchRows: number;
+  /** Bumped at every BEGIN, COMMIT and ROLLBACK (Bridge.transaction). */
+  private txEpoch = 0;
 
   /** Set by open() once the database worker is ready (the context is built while it starts). */
   private channel!: SyncChannel;
@@ -103,6 +128,7 @@ export class Plv8Host {
   private constructor(opts: Plv8HostOptions) {
     for (const p of opts.procedures ?? loadGeneratedProcedures()) this.procs.set(p.name, p);
     this.onMessage = opts.onMessage ?? defaultOnMessage;
+    this.prefetchRows = prefetchRowsOf(opts);
     const memoryUsage = () => {
       const h = getHeapStatistics();
       return { total_heap_size: h.total_heap_size, used_heap_size: h.used_heap_size, external_memory: h.external_memory };
@@ -112,6 +138,8 @@ export class Plv8Host {
       log: (level, message) => this.emit({ level: LEVEL_BY_VALUE.get(level) ?? 'NOTICE', message, source: 'elog' }),
       findFunction: (name) => (this.procs.has(name) ? this.compile(name) : undefined),
       memoryUsage,
+      prefetchRows: () => this.prefetchRows,
+      transaction: () => this.txEpoch,
     };
     this.context = vm.createContext({}, { name: 'plv8' });
     restrictToV8Baseline(this.context);
@@ -325,14 +353,17 @@ export class Plv8Host {
   private request(req: WorkerRequest): WorkerResponse {
     this.requests++;
     const res = this.channel.request(req);
+    if (res.ok && res.prefetching) this.readAheads++;
     for (const n of res.notices) this.emitNotice(n);
     return res;
   }
 
+  /** BEGIN, COMMIT or ROLLBACK: the transaction's cursors, and what they read ahead, are gone. */
   private simple(sql: string): { command: string | null } {
     let res: WorkerResponse;
+    this.txEpoch++;
     try {
-      res = this.request({ op: 'simple', sql, savepoint: false });
+      res = this.request({ op: 'simple', sql, savepoint: false, drop: true });
     } catch (e) {
       throw this.fail(e, undefined);
     }
@@ -487,7 +518,8 @@ export class Plv8Host {
     if (this.state === 'transaction') {
       this.state = 'idle';
       try {
-        this.request({ op: 'simple', sql: 'ROLLBACK', savepoint: false });
+        this.txEpoch++;
+        this.request({ op: 'simple', sql: 'ROLLBACK', savepoint: false, drop: true });
       } catch {
         /* the connection is gone: nothing to roll back */
       }

@@ -14,6 +14,12 @@ export interface Step {
   describeOnly?: boolean;
   /** Bind and execute this already prepared named statement (`sql` is then only informative). */
   bindStmt?: string;
+  /**
+   * Describe and Execute this open portal (a cursor) for at most `rows` rows instead (`sql`
+   * is then only informative): its next rows, as FETCH FORWARD would read them, but sent as
+   * they are made, so those before an error still arrive (a FETCH sends none then).
+   */
+  portal?: { name: string; rows: number };
 }
 
 export interface Field {
@@ -66,20 +72,45 @@ export interface Notice {
   hint?: string;
 }
 
+/**
+ * A speculative read started once the request it rides on has succeeded: the next `rows` rows
+ * of `cursor` are read at once, in their own savepoint, while the host thread goes on, and the
+ * reply is kept for a later `take`. Only when the request's first step returned exactly
+ * `ifRows` rows.
+ */
+export interface Prefetch {
+  cursor: string;
+  rows: number;
+  ifRows: number;
+}
+
+/** What every request may also carry about kept speculative reads (dropped before it runs). */
+interface PrefetchControl {
+  prefetch?: Prefetch;
+  /** Drops the kept reads of these cursors, or (`true`) all of them. */
+  drop?: readonly string[] | true;
+}
+
 export type WorkerRequest =
   /**
    * Runs the steps in one round trip. With `savepoint`, they are wrapped in
    * SAVEPOINT … RELEASE; on error the savepoint is rolled back (and released) so the
    * transaction stays usable — PLV8's per-execute subtransaction.
    */
-  | { op: 'exec'; steps: Step[]; savepoint: boolean }
+  | ({ op: 'exec'; steps: Step[]; savepoint: boolean } & PrefetchControl)
   /** A simple-protocol query (may hold several statements; the last result is returned). */
-  | { op: 'simple'; sql: string; savepoint: boolean }
+  | ({ op: 'simple'; sql: string; savepoint: boolean } & PrefetchControl)
+  /** The kept reply of the cursor's speculative read (waiting for it if it still runs). */
+  | ({ op: 'take'; cursor: string } & PrefetchControl)
   | { op: 'close' };
 
 export type WorkerResponse =
-  | { ok: true; results: StepResult[]; notices: Notice[]; txStatus: string }
-  | { ok: false; error: PgErrorFields; notices: Notice[]; txStatus: string; fatal?: boolean };
+  | { ok: true; results: StepResult[]; notices: Notice[]; txStatus: string; prefetching?: boolean }
+  | {
+      ok: false; error: PgErrorFields; notices: Notice[]; txStatus: string; fatal?: boolean;
+      /** A failed speculative FETCH: the rows the server sent before its error, in order. */
+      partial?: StepResult;
+    };
 
 /** Startup messages on the worker's parentPort. */
 export type WorkerEvent = { type: 'ready'; backendPid: number } | { type: 'failed'; error: PgErrorFields };

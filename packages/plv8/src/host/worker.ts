@@ -15,7 +15,9 @@
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type pgTypes from 'pg';
-import type { Field, Notice, PgErrorFields, Step, StepResult, WorkerInit, WorkerRequest, WorkerResponse, WorkerSession } from './protocol.ts';
+import type {
+  Field, Notice, PgErrorFields, Prefetch, Step, StepResult, WorkerInit, WorkerRequest, WorkerResponse, WorkerSession,
+} from './protocol.ts';
 
 declare const __FIFO_WORKER_BUNDLES_PG__: boolean | undefined;
 
@@ -121,6 +123,11 @@ class Pipeline {
     con.on('noData', this.onNoData as (m: never) => void);
     con.stream.cork?.();
     for (const s of this.steps) {
+      if (s.portal) {
+        con.describe({ type: 'P', name: s.portal.name });
+        con.execute({ portal: s.portal.name, rows: s.portal.rows });
+        continue;
+      }
       if (s.bindStmt === undefined) con.parse({ text: s.sql, name: s.stmt ?? '', types: s.types ?? [] });
       if (s.describeOnly) {
         con.describe({ type: 'S', name: s.stmt ?? '' });
@@ -162,7 +169,15 @@ class Pipeline {
     this.cur++;
   }
 
-  handlePortalSuspended(): void {}
+  /** An Execute with a row limit that left rows: its step is done. */
+  handlePortalSuspended(): void {
+    const r = this.results[this.cur];
+    if (r) {
+      r.command = 'FETCH';
+      r.rowCount = r.rows.length;
+    }
+    this.cur++;
+  }
 
   handleCopyInResponse(con: Connection): void {
     con.sendCopyFail('COPY FROM STDIN is not supported by the PLV8 host');
@@ -192,9 +207,16 @@ class Pipeline {
   }
 }
 
+/** The results gathered before a pipeline's error (rows the server sent before it), on the error. */
+const PARTIAL = Symbol('partial results');
+
 function runPipeline(steps: readonly Step[]): Promise<StepResult[]> {
   return new Promise((resolve, reject) => {
-    const p = new Pipeline(steps, (err, results) => (err ? reject(err) : resolve(results)));
+    const p = new Pipeline(steps, (err, results) => {
+      if (!err) return resolve(results);
+      if (typeof err === 'object' && err !== null) (err as { [PARTIAL]?: StepResult[] })[PARTIAL] = results;
+      reject(err);
+    });
     client.query(p as unknown as pgTypes.QueryConfig).catch?.(() => {});
   });
 }
@@ -236,7 +258,7 @@ async function withSavepoint<T>(fn: (sp: string) => Promise<T>, onError?: (e: un
 
 const MULTI = 'cannot insert multiple commands into a prepared statement';
 
-async function handle(req: WorkerRequest): Promise<WorkerResponse> {
+async function handle(req: Exclude<WorkerRequest, { op: 'take' }>, speculative = false): Promise<WorkerResponse> {
   notices = [];
   const txStatus = () => (client as unknown as { _txStatus?: string })._txStatus ?? '?';
   try {
@@ -283,8 +305,57 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
   } catch (e) {
     const res: WorkerResponse = { ok: false, error: errorFields(e), notices, txStatus: txStatus() };
     if (fatal) res.fatal = true;
+    // the step's own results sit after the SAVEPOINT step
+    const partial = speculative ? (e as { [PARTIAL]?: StepResult[] } | null)?.[PARTIAL]?.[1] : undefined;
+    if (partial) res.partial = partial;
     return res;
   }
+}
+
+// ---- speculative cursor reads (Prefetch in protocol.ts) ----
+
+/**
+ * Everything on the connection runs in the order it was asked for, one at a time: a request
+ * waits for a speculative FETCH started before it, including the rollback of its savepoint
+ * when it failed, so no statement of the host ever meets an aborted transaction.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+
+function enqueue<T>(fn: () => Promise<T>): Promise<T> {
+  const p = queue.then(fn);
+  queue = p.catch(() => {});
+  return p;
+}
+
+/** The replies of speculative reads not yet taken, by cursor (at most one each). */
+const kept = new Map<string, Promise<WorkerResponse>>();
+
+function rowsOf(r: StepResult): number {
+  return r.packed ? r.packed.lines.length : r.rows.length;
+}
+
+function speculate(pf: Prefetch, first: StepResult | undefined): boolean {
+  if (!first || rowsOf(first) !== pf.ifRows || kept.has(pf.cursor)) return false;
+  const p = enqueue(async () => {
+    const step: Step = { sql: `FETCH FORWARD ${pf.rows} FROM ${pf.cursor}`, portal: { name: pf.cursor, rows: pf.rows } };
+    const res = await handle({ op: 'exec', steps: [step], savepoint: true }, true);
+    packResponse(res); // here, while the host thread works, not when it is taken
+    return res;
+  });
+  kept.set(pf.cursor, p);
+  return true;
+}
+
+async function answer(req: WorkerRequest): Promise<WorkerResponse> {
+  if (req.op !== 'close' && req.drop) {
+    if (req.drop === true) kept.clear();
+    else for (const c of req.drop) kept.delete(c);
+  }
+  if (req.op !== 'take') return handle(req);
+  const p = kept.get(req.cursor);
+  kept.delete(req.cursor);
+  if (!p) return { ok: false, error: { message: `no speculative read of cursor ${req.cursor} is kept`, sqlstate: 'XX000' }, notices: [], txStatus: '?' };
+  return p;
 }
 
 /** Below this many rows the arrays cross as they are. */
@@ -308,8 +379,13 @@ function packRows(r: StepResult): void {
   r.rows = [];
 }
 
-function reply(res: WorkerResponse): void {
+function packResponse(res: WorkerResponse): void {
   if (res.ok) for (const r of res.results) packRows(r);
+  else if (res.partial) packRows(res.partial);
+}
+
+function reply(res: WorkerResponse): void {
+  packResponse(res);
   init.port.postMessage(res);
   Atomics.store(init.flag, 0, 1);
   Atomics.notify(init.flag, 0);
@@ -332,8 +408,12 @@ async function main(): Promise<void> {
     return;
   }
   init.port.on('message', (req: WorkerRequest) => {
-    handle(req)
-      .then(reply, (e) => reply({ ok: false, error: errorFields(e), notices, txStatus: '?' }))
+    enqueue(() => answer(req))
+      .then((res) => {
+        // queued before the reply is posted: whatever the host sends next runs after it
+        if (res.ok && req.op !== 'close' && req.prefetch) res.prefetching = speculate(req.prefetch, res.results[0]);
+        reply(res);
+      }, (e) => reply({ ok: false, error: errorFields(e), notices, txStatus: '?' }))
       .finally(() => {
         if (req.op === 'close') init.port.close();
       });
