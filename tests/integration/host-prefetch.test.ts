@@ -213,15 +213,34 @@ describe('an error in a chunk read ahead', () => {
     const { value, readAheads } = both(`
       const c = plv8.prepare(${JSON.stringify(FAILING)}).cursor();
       const out = [ids(c.fetch(5000)).slice(-1)];
+      // the chunk read ahead fails while this runs: this must not meet an aborted transaction
+      out.push(plv8.execute("INSERT INTO pf_src VALUES (700001, 'x') RETURNING id")[0].id);
       out.push(attempt(() => ids(c.fetch(5000))));
       out.push(plv8.execute('SELECT count(*)::int AS n FROM pf_src')[0].n);
       out.push(attempt(() => ids(c.fetch(1))), attempt(() => c.close()));
       return out;`);
     expect(value[0]).toEqual([5000]);
-    expect(value[1]).toMatchObject({ error: 'division by zero', code: '22012' });
-    expect(value[2]).toBe(N);
-    expect(value[3].code).toBe('55000');
+    expect(value[1]).toBe(700001);
+    expect(value[2]).toMatchObject({ error: 'division by zero', code: '22012' });
+    expect(value[3]).toBe(N + 1);
+    expect(value[4].code).toBe('55000');
     expect(readAheads).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a statement sent while a failing chunk is still read meets no aborted transaction', () => {
+    // each row costs (an md5 of 10 kB): the chunk read ahead fails long after the INSERT is sent
+    const slow = 'SELECT g AS id, length(md5(repeat(g::text, 2500))) + 1 / (g - 9999) AS x FROM generate_series(1, 10000) g';
+    const { value, readAheads } = both(`
+      const c = plv8.prepare(${JSON.stringify(slow)}).cursor();
+      const out = [ids(c.fetch(5000)).slice(-1)];
+      out.push(attempt(() => plv8.execute("INSERT INTO pf_src VALUES (700002, 'x') RETURNING id")[0].id));
+      out.push(attempt(() => ids(c.fetch(5000))), plv8.execute('SELECT count(*)::int AS n FROM pf_src')[0].n);
+      return out;`);
+    expect(value[0]).toEqual([5000]);
+    expect(value[1]).toEqual({ ok: 700002 });
+    expect(value[2]).toMatchObject({ error: 'division by zero', code: '22012' });
+    expect(value[3]).toBe(N + 1);
+    expect(readAheads).toBe(1);
   });
 
   it('the rows before the failing one are still there for smaller fetches and moves', () => {
@@ -346,14 +365,14 @@ describe('calls and transactions ending while a chunk is read', () => {
     const out: unknown[] = [];
     h.begin();
     out.push(runBody(h, `globalThis.pfStash = plv8.prepare(${JSON.stringify(SRC)}).cursor(); return ids(pfStash.fetch(5000)).slice(-1);`));
-    out.push(runBody(h, `return [plv8.execute('SELECT count(*)::int AS n FROM pf_src')[0].n, ids(pfStash.fetch(5000)).slice(-1)];`));
+    out.push(runBody(h, `return [plv8.execute('SELECT count(*)::int AS n FROM pf_src')[0].n, ids(pfStash.fetch(100)).slice(-1)];`));
     try {
       h.run(`const c = plv8.prepare(${JSON.stringify(SRC)}).cursor(); c.fetch(5000); throw new Error('boom');`);
     } catch (e) {
       out.push((e as Error).message);
     }
     h.begin();
-    out.push(runBody(h, `return [attempt(() => ids(pfStash.fetch(5000))), plv8.execute('SELECT count(*)::int AS n FROM pf_src')[0].n];`));
+    out.push(runBody(h, `return [attempt(() => ids(pfStash.fetch(100))), plv8.execute('SELECT count(*)::int AS n FROM pf_src')[0].n];`));
     out.push(runBody(h, `const c = plv8.prepare(${JSON.stringify(SRC)}).cursor(); c.fetch(5000); return 'left open';`));
     h.commit();
     h.begin();
@@ -369,7 +388,7 @@ describe('calls and transactions ending while a chunk is read', () => {
     const b = session(off);
     expect(a).toEqual(b);
     expect(a[0]).toEqual([5000]);
-    expect(a[1]).toEqual([N, [10000]]);
+    expect(a[1]).toEqual([N, [5100]]);
     expect(a[2]).toBe('boom');
     expect((a[3] as any)[0]).toMatchObject({ code: '34000' });
     expect(a.slice(4)).toEqual(['left open', [[5000], [10000]]]);
