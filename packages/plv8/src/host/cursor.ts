@@ -34,36 +34,46 @@ import type { Field, PgErrorFields, Prefetch, Step, StepResult, WorkerRequest, W
 /** One row if nothing in the query, per its words $1, can make a FETCH run earlier differ. */
 export const SAFE_SQL = `
   WITH RECURSIVE words(w) AS (
-      SELECT lower(x) FROM unnest($1::text[]) x
+      SELECT x::name FROM unnest($1::text[]) x
     UNION
-      SELECT lower(m[1])
-        FROM words JOIN pg_catalog.pg_class c ON lower(c.relname) = words.w AND c.relkind = 'v',
-             LATERAL regexp_matches(pg_catalog.pg_get_viewdef(c.oid), '([[:alpha:]_][[:alnum:]_$]*)', 'g') m)
+      SELECT v::name
+        FROM words JOIN pg_catalog.pg_class c ON c.relname = words.w AND c.relkind = 'v',
+             LATERAL regexp_matches(pg_catalog.pg_get_viewdef(c.oid), '([[:alpha:]_][[:alnum:]_$]*)', 'g') m,
+             LATERAL (VALUES (m[1]), (lower(m[1]))) AS f(v)),
+  named AS MATERIALIZED (SELECT p.oid, p.provolatile FROM words JOIN pg_catalog.pg_proc p ON p.proname = words.w),
+  vol AS MATERIALIZED (SELECT oid FROM pg_catalog.pg_proc WHERE provolatile = 'v')
   SELECT 1
-   WHERE NOT EXISTS (SELECT FROM words WHERE w IN ('update', 'share'))
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_proc p JOIN words ON lower(p.proname) = words.w
-                      WHERE p.provolatile = 'v'
-                         OR EXISTS (SELECT FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc f
-                                       ON f.oid IN (a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn,
-                                                    a.aggdeserialfn, a.aggmtransfn, a.aggminvtransfn, a.aggmfinalfn)
-                                     WHERE a.aggfnoid = p.oid AND f.provolatile = 'v'))
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN words ON lower(c.relname) = words.w
-                      WHERE c.relkind IN ('f', 'S') OR c.relrowsecurity)
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_type t JOIN words ON lower(t.typname) = words.w
-                      WHERE t.typtype = 'd' AND EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid))
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_proc f ON f.oid = o.oprcode WHERE f.provolatile = 'v')
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_cast k JOIN pg_catalog.pg_proc f ON f.oid = k.castfunc WHERE f.provolatile = 'v')
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_type t JOIN pg_catalog.pg_proc f ON f.oid IN (t.typinput, t.typoutput)
+   WHERE NOT EXISTS (SELECT FROM words WHERE lower(w) IN ('update', 'share'))
+     AND NOT EXISTS (SELECT FROM named WHERE named.provolatile = 'v')
+     AND NOT EXISTS (SELECT FROM named JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = named.oid,
+                             unnest(ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn,
+                                          a.aggmtransfn, a.aggminvtransfn, a.aggmfinalfn]::oid[]) AS fn(oid)
+                             JOIN pg_catalog.pg_proc f ON f.oid = fn.oid
                       WHERE f.provolatile = 'v')
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_amproc a JOIN pg_catalog.pg_proc f ON f.oid = a.amproc WHERE f.provolatile = 'v')
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_range r JOIN pg_catalog.pg_proc f ON f.oid = r.rngcanonical WHERE f.provolatile = 'v')
-     AND NOT EXISTS (SELECT FROM pg_catalog.pg_conversion v JOIN pg_catalog.pg_proc f ON f.oid = v.conproc WHERE f.provolatile = 'v')`;
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN words ON c.relname = words.w
+                      WHERE c.relkind IN ('f', 'S') OR c.relrowsecurity)
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_type t JOIN words ON t.typname = words.w
+                      WHERE t.typtype = 'd' AND EXISTS (SELECT FROM pg_catalog.pg_constraint k WHERE k.contypid = t.oid))
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_operator o WHERE o.oprcode IN (SELECT oid FROM vol))
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_cast k WHERE k.castfunc IN (SELECT oid FROM vol))
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typinput IN (SELECT oid FROM vol) OR t.typoutput IN (SELECT oid FROM vol))
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_amproc a WHERE a.amproc IN (SELECT oid FROM vol))
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_range r WHERE r.rngcanonical IN (SELECT oid FROM vol))
+     AND NOT EXISTS (SELECT FROM pg_catalog.pg_conversion v WHERE v.conproc IN (SELECT oid FROM vol))`;
 
-/** Every word and quoted identifier of a query text (strings and comments too: more is safer). */
+/**
+ * Every word and quoted identifier of a query text (strings and comments too: more is safer),
+ * as written and folded the ways PostgreSQL (ASCII only) and JS fold case: the names they can be.
+ */
 export function queryWords(sql: string): string[] {
   const out = new Set<string>();
-  for (const m of sql.matchAll(/[\p{L}_][\p{L}\p{N}_$]*/gu)) out.add(m[0].toLowerCase());
-  for (const m of sql.matchAll(/"((?:[^"]|"")*)"/g)) out.add((m[1] as string).replace(/""/g, '"').toLowerCase());
+  const add = (w: string) => {
+    out.add(w);
+    out.add(w.replace(/[A-Z]+/g, (c) => c.toLowerCase()));
+    out.add(w.toLowerCase());
+  };
+  for (const m of sql.matchAll(/[\p{L}_][\p{L}\p{N}_$]*/gu)) add(m[0]);
+  for (const m of sql.matchAll(/"((?:[^"]|"")*)"/g)) add((m[1] as string).replace(/""/g, '"'));
   return [...out];
 }
 
