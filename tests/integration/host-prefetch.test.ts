@@ -314,6 +314,31 @@ describe('subtransactions', () => {
     expect(readAheads).toBeGreaterThanOrEqual(5);
   });
 
+  it("a cursor opened in a subtransaction of the host's own API that rolls back is gone too", () => {
+    const go = (h: Plv8Host) => {
+      h.begin();
+      try {
+        let err: unknown;
+        try {
+          h.plv8.subtransaction(() => {
+            runBody(h, `globalThis.pfSub = plv8.prepare(${JSON.stringify(SRC)}).cursor(); return ids(pfSub.fetch(5000));`);
+            throw new Error('undo');
+          });
+        } catch (e) {
+          err = (e as Error).message;
+        }
+        return [err, runBody(h, `return [attempt(() => ids(pfSub.fetch(100))), plv8.execute('SELECT 5 AS five')[0].five];`)];
+      } finally {
+        h.rollback();
+      }
+    };
+    const before = on.readAheads;
+    const a = go(on);
+    expect(on.readAheads - before).toBe(1);
+    expect(a).toEqual(go(off));
+    expect(a).toEqual(['undo', [{ error: 'cursor "plv8_ctx_cursor_N" does not exist', code: '34000', detail: null, context: null }, 5]]);
+  });
+
   it('a cursor opened in a subtransaction that commits goes on reading', () => {
     const { value } = both(`
       const plan = plv8.prepare(${JSON.stringify(SRC)});

@@ -52,6 +52,13 @@ export interface Bridge {
   prefetchRows(): number;
   /** Changes when a transaction begins or ends (what a cursor reads ahead lives in one). */
   transaction(): number;
+  /** Subtransactions of the session, for both realms: one begun (its id), one ended. */
+  subtransactionBegun(): number;
+  subtransactionEnded(id: number, rolledBack: boolean): void;
+  /** The ids of those open now, innermost last. */
+  subtransactions(): number[];
+  /** Whether one of these was rolled back in this transaction. */
+  rolledBack(ids: readonly number[]): boolean;
 }
 
 /** A SQL error out of `execute`: PLV8 sets all eleven fields, null when PostgreSQL gave none. */
@@ -372,16 +379,17 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     if (typeof fn !== 'function') return undefined as T;
     const sp = nextName('subxact');
     run({ op: 'simple', sql: `SAVEPOINT ${sp}`, savepoint: false });
-    const id = cursors.subtransactionBegun();
+    const id = bridge.subtransactionBegun();
     let result: T;
     try {
       result = fn.call(fn);
     } catch (e) {
-      const drop = cursors.subtransactionEnded(id, true);
+      bridge.subtransactionEnded(id, true);
+      const drop = cursors.rolledBack(id);
       run({ op: 'simple', sql: `ROLLBACK TO SAVEPOINT ${sp}; RELEASE SAVEPOINT ${sp}`, savepoint: false, ...(drop.length > 0 ? { drop } : {}) });
       throw new Error(plv8ExceptionMessage(e));
     }
-    cursors.subtransactionEnded(id, false);
+    bridge.subtransactionEnded(id, false);
     run({ op: 'simple', sql: `RELEASE SAVEPOINT ${sp}`, savepoint: false });
     return result;
   };

@@ -121,8 +121,6 @@ export function createCursors(deps: CursorDeps) {
   const { bridge } = deps;
   const live = new Set<State>();
   const safeSql = new Map<string, boolean>();
-  const subxacts: number[] = [];
-  let subxactSeq = 0;
 
   function run(req: WorkerRequest): WorkerResponse {
     const res = deps.request(req);
@@ -143,9 +141,12 @@ export function createCursors(deps: CursorDeps) {
     st.pastEnd = false;
   }
 
-  /** Another transaction: the server closed the cursor and the worker dropped its reads. */
+  /**
+   * Another transaction, or a subtransaction it was opened in rolled back (in either realm):
+   * the server closed the cursor (the worker's read for it is dropped or never taken).
+   */
   function sync(st: State): void {
-    if (st.tx !== bridge.transaction()) {
+    if (st.tx !== bridge.transaction() || bridge.rolledBack(st.scopes)) {
       forget(st);
       live.delete(st);
     }
@@ -245,7 +246,7 @@ export function createCursors(deps: CursorDeps) {
   /** PLV8's cursor: a closed one is "not found" for every method, including close. */
   function open(name: string, sql: string): Cursor {
     const st: State = {
-      name, sql, tx: bridge.transaction(), scopes: subxacts.slice(), readAhead: true, inflight: 0, ahead: null, pastEnd: false,
+      name, sql, tx: bridge.transaction(), scopes: bridge.subtransactions(), readAhead: true, inflight: 0, ahead: null, pastEnd: false,
     };
     live.add(st);
     let isOpen = true;
@@ -290,18 +291,9 @@ export function createCursors(deps: CursorDeps) {
 
   return {
     open,
-    /** A subtransaction began (its SAVEPOINT is set): its id. */
-    subtransactionBegun(): number {
-      const id = ++subxactSeq;
-      subxacts.push(id);
-      return id;
-    },
-    /** It ended; rolled back, the cursors opened in it are gone: the names whose reads to drop. */
-    subtransactionEnded(id: number, rolledBack: boolean): string[] {
-      const at = subxacts.lastIndexOf(id);
-      if (at >= 0) subxacts.length = at;
+    /** The names of the cursors opened in a subtransaction rolled back whose reads to drop. */
+    rolledBack(id: number): string[] {
       const drop: string[] = [];
-      if (!rolledBack) return drop;
       for (const st of live) {
         if (!st.scopes.includes(id)) continue;
         if (st.inflight > 0) drop.push(st.name);

@@ -121,6 +121,10 @@ export class Plv8Host {
   private readonly prefetchRows: number;
   /** Bumped at every BEGIN, COMMIT and ROLLBACK (Bridge.transaction). */
   private txEpoch = 0;
+  /** plv8.subtransaction in either realm: the open ones, and those rolled back in this transaction. */
+  private subxactSeq = 0;
+  private readonly subxacts: number[] = [];
+  private readonly subxactsRolledBack = new Set<number>();
 
   /** Set by open() once the database worker is ready (the context is built while it starts). */
   private channel!: SyncChannel;
@@ -140,6 +144,17 @@ export class Plv8Host {
       memoryUsage,
       prefetchRows: () => this.prefetchRows,
       transaction: () => this.txEpoch,
+      subtransactionBegun: () => {
+        this.subxacts.push(++this.subxactSeq);
+        return this.subxactSeq;
+      },
+      subtransactionEnded: (id, rolledBack) => {
+        const at = this.subxacts.lastIndexOf(id);
+        if (at >= 0) this.subxacts.length = at;
+        if (rolledBack) this.subxactsRolledBack.add(id);
+      },
+      subtransactions: () => this.subxacts.slice(),
+      rolledBack: (ids) => ids.some((id) => this.subxactsRolledBack.has(id)),
     };
     this.context = vm.createContext({}, { name: 'plv8' });
     restrictToV8Baseline(this.context);
@@ -361,7 +376,7 @@ export class Plv8Host {
   /** BEGIN, COMMIT or ROLLBACK: the transaction's cursors, and what they read ahead, are gone. */
   private simple(sql: string): { command: string | null } {
     let res: WorkerResponse;
-    this.txEpoch++;
+    this.endTransaction();
     try {
       res = this.request({ op: 'simple', sql, savepoint: false, drop: true });
     } catch (e) {
@@ -371,6 +386,13 @@ export class Plv8Host {
       throw new Plv8Error(res.error.message, res.error.sqlstate, { ...(res.error.detail ? { detail: res.error.detail } : {}), ...(res.error.hint ? { hint: res.error.hint } : {}) });
     }
     return res.results[0] ?? { command: null };
+  }
+
+  /** What lived in the transaction (cursors, what they read ahead, subtransactions) is gone. */
+  private endTransaction(): void {
+    this.txEpoch++;
+    this.subxacts.length = 0;
+    this.subxactsRolledBack.clear();
   }
 
   private emit(m: HostMessage): void {
@@ -518,7 +540,7 @@ export class Plv8Host {
     if (this.state === 'transaction') {
       this.state = 'idle';
       try {
-        this.txEpoch++;
+        this.endTransaction();
         this.request({ op: 'simple', sql: 'ROLLBACK', savepoint: false, drop: true });
       } catch {
         /* the connection is gone: nothing to roll back */
