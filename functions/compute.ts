@@ -478,14 +478,17 @@ const settledOf = (d: Finished): Settled => ({
  * Dirty markers the call has consumed; a change that arrived meanwhile keeps its marker (rebuild:
  * at the swap). Once per call, locked in the order fifo_mark_dirty locks them (symbol, "C"): a
  * ledger write marks many symbols in one statement, and had the call cleared them batch by batch
- * (or in a join's order) the two could each hold a marker the other waits for.
+ * (or in a join's order) the two could each hold a marker the other waits for. A marker a ledger
+ * write holds (not committed) stands for a change this call cannot have read: it is skipped and
+ * stays, so the call never waits for the write (that write moves it on; rolled back, its symbol
+ * is only computed again), as the rebuild's swap does (027).
  */
 function clearDirty(target: Target, done: readonly Settled[]): void {
   exec(
     `DELETE FROM fifo_dirty_symbols d
       USING (SELECT m.symbol FROM fifo_dirty_symbols m JOIN unnest($2::text[], $3::bigint[]) AS u(symbol, audit_id) ON m.symbol = u.symbol
               WHERE m.allocation_version = $1 AND m.last_audit_id <= u.audit_id
-              ORDER BY m.symbol COLLATE "C" FOR UPDATE OF m) l
+              ORDER BY m.symbol COLLATE "C" FOR UPDATE OF m SKIP LOCKED) l
       WHERE d.allocation_version = $1 AND d.symbol = l.symbol`,
     [target.version, done.map((d) => d.symbol), done.map((d) => d.lastAuditId)]);
 }
