@@ -89,6 +89,16 @@ function tradeColumns(utc: string): string {
 const PROCESSING_ORDER = `ORDER BY t.symbol, t.order_time, t.side = 'sell', t.order_id COLLATE "C"`;
 
 /**
+ * Every trades cursor ends with this row (no fact has a NULL symbol), appended after the facts
+ * in their order (an Append runs its branches one after the other; a cursor's plan is never
+ * parallel). A cursor that ends without it ended early, whatever the cause: the call then
+ * fails instead of computing the symbols it did not show as having no trades (which would
+ * remove their rows without a word), and a symbol cut short is not computed from half its trades.
+ */
+const endOfFacts = (facts: string, columns: number): string =>
+  `(${facts}) UNION ALL SELECT ${Array.from({ length: columns }, () => 'NULL').join(', ')}`;
+
+/**
  * per_account pooling: the fills and the transfers of the symbols, as one stream in processing
  * order (time; buys, transfers, sells; id). With `fromWatermarks`, each branch joins the
  * symbols' unnest (u) on its condition; else it filters on it.
@@ -97,7 +107,7 @@ function eventsSql(utc: string, fromWatermarks: boolean, tradeCond: string, tran
   const source = (table: string, cond: string) => fromWatermarks
     ? `unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm) JOIN ${table} t ON ${cond}`
     : `${table} t WHERE ${cond}`;
-  return `
+  return endOfFacts(`
     SELECT e."orderId", e.symbol, e.side, e.size, e.price, e.fee, e.time, e.account, e."toAccount" FROM (
       SELECT ${tradeColumns(utc)}, NULL::text AS "toAccount", ${utc} AS at, CASE WHEN t.side = 'buy' THEN 0 ELSE 2 END AS rank
         FROM ${source('trade_records', tradeCond)}
@@ -105,7 +115,7 @@ function eventsSql(utc: string, fromWatermarks: boolean, tradeCond: string, tran
       SELECT t.transfer_id, t.symbol, 'transfer', t.size::text, NULL, NULL,
              to_char(t.transfer_time AT TIME ZONE 'UTC', ${UTC_TEXT}), t.from_account, t.to_account, t.transfer_time, 1
         FROM ${source('trade_transfers', transferCond)}) e
-     ORDER BY e.symbol, e.at, e.rank, e."orderId" COLLATE "C"`;
+     ORDER BY e.symbol, e.at, e.rank, e."orderId" COLLATE "C"`, 9);
 }
 
 function factSql(pooling: Pooling): FactSql {
@@ -126,12 +136,12 @@ function factSql(pooling: Pooling): FactSql {
     };
   }
   return {
-    trades: `SELECT ${tradeColumns(utc)} FROM trade_records t WHERE t.symbol = ANY ($1::text[]) ${PROCESSING_ORDER}`,
-    tradesFrom: `
+    trades: endOfFacts(`SELECT ${tradeColumns(utc)} FROM trade_records t WHERE t.symbol = ANY ($1::text[]) ${PROCESSING_ORDER}`, 8),
+    tradesFrom: endOfFacts(`
       SELECT ${tradeColumns(utc)}
         FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)
         JOIN trade_records t ON t.symbol = u.symbol AND t.order_time >= ${fromWatermark}
-       ${PROCESSING_ORDER}`,
+       ${PROCESSING_ORDER}`, 8),
     counts: `
       SELECT u.symbol, (SELECT count(*) FROM trade_records t WHERE t.symbol = u.symbol AND t.order_time >= ${fromWatermark})::int AS n
         FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)`,
@@ -553,11 +563,21 @@ class TradeReader {
   private rows: LedgerEvent[] = [];
   private i = 0;
   private done = false;
+  /** Rows read so far (for the message should the cursor end early). */
+  private read = 0;
+  /** The cursor ended early: every later read throws this again (a symbol's failure must not hide it). */
+  private broken: Error | null = null;
   readMs = 0;
 
   constructor(private readonly cursor: Plv8Cursor, private readonly skip: (t: LedgerEvent) => boolean) {}
 
+  /** Throws if the cursor ended early. */
+  intact(): void {
+    if (this.broken) throw this.broken;
+  }
+
   next(): LedgerEvent | undefined {
+    this.intact();
     for (;;) {
       if (this.i < this.rows.length) {
         const t = this.rows[this.i++]!;
@@ -566,14 +586,20 @@ class TradeReader {
       }
       if (this.done) return undefined;
       const t0 = Date.now();
-      const got = this.cursor.fetch(FETCH_ROWS) as LedgerEvent[] | undefined;
+      const got = (this.cursor.fetch(FETCH_ROWS) as LedgerEvent[] | undefined) ?? [];
       this.readMs += Date.now() - t0;
-      this.rows = got ?? [];
-      this.i = 0;
-      if (this.rows.length < FETCH_ROWS) {
+      const last = got[got.length - 1] as { symbol: string | null } | undefined;
+      if (last !== undefined && last.symbol === null) {
+        got.pop();
         this.done = true;
         this.cursor.close();
+      } else if (got.length < FETCH_ROWS) {
+        this.broken = new Error(`fifo_compute: the trades cursor ended early (after ${this.read + got.length} rows, without its end row): nothing of this call is kept`);
+        throw this.broken;
       }
+      this.read += got.length;
+      this.rows = got;
+      this.i = 0;
     }
   }
 }
@@ -697,6 +723,7 @@ class BatchRun {
       totals.settled.push(settledOf(finished!));
       totals.outcomes.push({ symbol, status: 'ok', trades: cur.trades, allocations: cur.rows, unmatched: cur.unmatched });
     } catch (e) {
+      reader.intact();
       // the rest of the symbol is read past, not computed
       let t = cur.next;
       let n = cur.trades;
