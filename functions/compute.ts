@@ -86,7 +86,14 @@ function tradeColumns(utc: string): string {
           t.total_fees_usd::numeric::text AS fee, to_char(${utc} AT TIME ZONE 'UTC', ${UTC_TEXT}) AS time, t.account`;
 }
 
-const PROCESSING_ORDER = `ORDER BY t.symbol, t.order_time, t.side = 'sell', t.order_id COLLATE "C"`;
+/**
+ * A symbol's trades in processing order (time; buys before sells; id). Each symbol is read by
+ * its own index scan and sorted alone (LATERAL, one symbol after the other in the order of
+ * $1): one sort of all the batch's trades by symbol first cost about twice as much of the
+ * server's time. A subquery with ORDER BY is never merged into its query, so each symbol's rows
+ * come together and in this order; the reader checks that no symbol comes back (BatchRun.begin).
+ */
+const SYMBOL_ORDER = `ORDER BY t.order_time, t.side = 'sell', t.order_id COLLATE "C"`;
 
 /**
  * Every trades cursor ends with this row (no fact has a NULL symbol), appended after the facts
@@ -98,24 +105,27 @@ const PROCESSING_ORDER = `ORDER BY t.symbol, t.order_time, t.side = 'sell', t.or
 const endOfFacts = (facts: string, columns: number): string =>
   `(${facts}) UNION ALL SELECT ${Array.from({ length: columns }, () => 'NULL').join(', ')}`;
 
+/** The symbols $1 (with their watermarks $2 when `fromWatermarks`), one row each, in order. */
+const symbolsOf = (fromWatermarks: boolean) =>
+  fromWatermarks ? 'unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)' : 'unnest($1::text[]) AS u(symbol)';
+
 /**
- * per_account pooling: the fills and the transfers of the symbols, as one stream in processing
- * order (time; buys, transfers, sells; id). With `fromWatermarks`, each branch joins the
- * symbols' unnest (u) on its condition; else it filters on it.
+ * per_account pooling: the fills and the transfers of each symbol, as one stream in processing
+ * order (time; buys, transfers, sells; id), each branch filtered on its condition.
  */
 function eventsSql(utc: string, fromWatermarks: boolean, tradeCond: string, transferCond: string): string {
-  const source = (table: string, cond: string) => fromWatermarks
-    ? `unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm) JOIN ${table} t ON ${cond}`
-    : `${table} t WHERE ${cond}`;
   return endOfFacts(`
-    SELECT e."orderId", e.symbol, e.side, e.size, e.price, e.fee, e.time, e.account, e."toAccount" FROM (
-      SELECT ${tradeColumns(utc)}, NULL::text AS "toAccount", ${utc} AS at, CASE WHEN t.side = 'buy' THEN 0 ELSE 2 END AS rank
-        FROM ${source('trade_records', tradeCond)}
-      UNION ALL
-      SELECT t.transfer_id, t.symbol, 'transfer', t.size::text, NULL, NULL,
-             to_char(t.transfer_time AT TIME ZONE 'UTC', ${UTC_TEXT}), t.from_account, t.to_account, t.transfer_time, 1
-        FROM ${source('trade_transfers', transferCond)}) e
-     ORDER BY e.symbol, e.at, e.rank, e."orderId" COLLATE "C"`, 9);
+    SELECT e."orderId", e.symbol, e.side, e.size, e.price, e.fee, e.time, e.account, e."toAccount"
+      FROM ${symbolsOf(fromWatermarks)}
+      CROSS JOIN LATERAL (
+        SELECT * FROM (
+          SELECT ${tradeColumns(utc)}, NULL::text AS "toAccount", ${utc} AS at, CASE WHEN t.side = 'buy' THEN 0 ELSE 2 END AS rank
+            FROM trade_records t WHERE ${tradeCond}
+          UNION ALL
+          SELECT t.transfer_id, t.symbol, 'transfer', t.size::text, NULL, NULL,
+                 to_char(t.transfer_time AT TIME ZONE 'UTC', ${UTC_TEXT}), t.from_account, t.to_account, t.transfer_time, 1
+            FROM trade_transfers t WHERE ${transferCond}) e
+         ORDER BY e.at, e.rank, e."orderId" COLLATE "C") e`, 9);
 }
 
 function factSql(pooling: Pooling): FactSql {
@@ -126,7 +136,7 @@ function factSql(pooling: Pooling): FactSql {
   const fromWatermark = naive ? `(coalesce(u.wm, '-infinity') AT TIME ZONE 'UTC')` : `coalesce(u.wm, '-infinity')`;
   if (pooling === 'per_account') {
     return {
-      trades: eventsSql(utc, false, 't.symbol = ANY ($1::text[])', 't.symbol = ANY ($1::text[])'),
+      trades: eventsSql(utc, false, 't.symbol = u.symbol', 't.symbol = u.symbol'),
       tradesFrom: eventsSql(utc, true, `t.symbol = u.symbol AND t.order_time >= ${fromWatermark}`,
                             `t.symbol = u.symbol AND t.transfer_time >= coalesce(u.wm, '-infinity')`),
       counts: `
@@ -135,13 +145,12 @@ function factSql(pooling: Pooling): FactSql {
           FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)`,
     };
   }
+  const trades = (fromWatermarks: boolean, cond: string) => endOfFacts(`
+    SELECT t.* FROM ${symbolsOf(fromWatermarks)}
+     CROSS JOIN LATERAL (SELECT ${tradeColumns(utc)} FROM trade_records t WHERE ${cond} ${SYMBOL_ORDER}) t`, 8);
   return {
-    trades: endOfFacts(`SELECT ${tradeColumns(utc)} FROM trade_records t WHERE t.symbol = ANY ($1::text[]) ${PROCESSING_ORDER}`, 8),
-    tradesFrom: endOfFacts(`
-      SELECT ${tradeColumns(utc)}
-        FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)
-        JOIN trade_records t ON t.symbol = u.symbol AND t.order_time >= ${fromWatermark}
-       ${PROCESSING_ORDER}`, 8),
+    trades: trades(false, 't.symbol = u.symbol'),
+    tradesFrom: trades(true, `t.symbol = u.symbol AND t.order_time >= ${fromWatermark}`),
     counts: `
       SELECT u.symbol, (SELECT count(*) FROM trade_records t WHERE t.symbol = u.symbol AND t.order_time >= ${fromWatermark})::int AS n
         FROM unnest($1::text[], $2::timestamptz[]) AS u(symbol, wm)`,
@@ -649,8 +658,18 @@ class BatchRun {
   }
 
   /** A symbol read whole (at most PART_TRADES trades): computed now, written with the others. */
-  small(symbol: string, trades: LedgerEvent[]): void {
+  /**
+   * A symbol's trades start: a symbol comes once per batch (its trades all together), so one
+   * that comes back means the read's order is broken, and computing it again from its second
+   * run of trades would replace its rows with a part of them.
+   */
+  private begin(symbol: string): void {
+    if (this.seen.has(symbol)) throw new Error(`fifo_compute: the trades of ${symbol} came apart in the read (not one run per symbol): nothing of this call is kept`);
     this.seen.add(symbol);
+  }
+
+  small(symbol: string, trades: LedgerEvent[]): void {
+    this.begin(symbol);
     const t0 = Date.now();
     try {
       const result = allocate(this.start(symbol), sortTrades(trades));
@@ -674,7 +693,7 @@ class BatchRun {
    */
   big(symbol: string, first: LedgerEvent[], after: LedgerEvent, reader: TradeReader): LedgerEvent | undefined {
     this.flush();
-    this.seen.add(symbol);
+    this.begin(symbol);
     const { target } = this.run;
     const totals = this.totals;
     const cur = { next: after as LedgerEvent | undefined, trades: 0, rows: 0, unmatched: 0 };
@@ -846,7 +865,8 @@ export function compute(
   const { method, pooling } = versionOf(version);
   const rebuild = runMode === 'rebuild';
   const table = rebuild ? stageTable(version, computationId) : 'fifo_allocations';
-  const wanted = (symbols ?? allSymbols(version, pooling)).slice().sort();
+  // once each: every symbol is read once, by a scan of its own
+  const wanted = [...new Set(symbols ?? allSymbols(version, pooling))].sort();
   lockSymbols(version, wanted, rebuild);
 
   const facts = factSql(pooling);
