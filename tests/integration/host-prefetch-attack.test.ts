@@ -13,6 +13,7 @@ import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openClientSession } from '../../packages/cli/src/compute/client-session.ts';
 import { allocationChecksum } from '../helpers/allocations.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
+import { onBoth, runBody as runBodyIn } from '../helpers/read-ahead.ts';
 
 /** 12 symbols of exactly 2,500 trades: two symbols are one fetch, ten are the procedure's batch. */
 const SYMBOLS = 12;
@@ -148,26 +149,8 @@ describe('adversarial cursor sequences, with and without reading ahead', () => {
     const ids = (rows) => rows === undefined ? null : Array.isArray(rows) ? rows.map((r) => r.id) : rows.id;
     const drain = (c, n) => { const out = []; for (;;) { const r = c.fetch(n); if (r === undefined) break; for (const x of r) out.push(x.id); if (r.length < n) break; } return out; };
     const attempt = (f) => { try { return { ok: f() }; } catch (e) { return { error: String(e.message).replace(/plv8_ctx_cursor_\\d+/g, 'C'), code: e.sqlerrcode === undefined ? null : e.sqlerrcode }; } };`;
-  const runBody = (h: Plv8Host, body: string): unknown => JSON.parse(h.run(`${PRELUDE}\nreturn JSON.stringify((function () { ${body} })());`) as string);
-  function both(body: string): { value: any; readAheads: number } {
-    const before = on.readAheads;
-    on.begin();
-    let a: unknown;
-    try {
-      a = runBody(on, body);
-    } finally {
-      on.rollback();
-    }
-    off.begin();
-    let b: unknown;
-    try {
-      b = runBody(off, body);
-    } finally {
-      off.rollback();
-    }
-    expect(a).toEqual(b);
-    return { value: a, readAheads: on.readAheads - before };
-  }
+  const runBody = (h: Plv8Host, body: string): unknown => runBodyIn(h, PRELUDE, body);
+  const both = (body: string) => onBoth(on, off, PRELUDE, body);
   const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
   beforeAll(async () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProcedures, Plv8Host } from '../../packages/plv8/src/index.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
+import { onBoth, runBody as runBodyIn } from '../helpers/read-ahead.ts';
 
 const fixtureEntry = fileURLToPath(new URL('../../packages/plv8/test/fixtures/procedures.ts', import.meta.url));
 
@@ -32,32 +33,10 @@ const PRELUDE = `
     }
   };`;
 
-function runBody(h: Plv8Host, body: string): unknown {
-  return JSON.parse(h.run(`${PRELUDE}\nreturn JSON.stringify((function () { ${body} })());`) as string);
-}
+const runBody = (h: Plv8Host, body: string): unknown => runBodyIn(h, PRELUDE, body);
 
 /** The body in a transaction of its own (rolled back) on both hosts: equal answers, and it. */
-function both(body: string): { value: any; readAheads: number } {
-  const before = on.readAheads;
-  on.begin();
-  let a: unknown;
-  try {
-    a = runBody(on, body);
-  } finally {
-    on.rollback();
-  }
-  const readAheads = on.readAheads - before;
-  off.begin();
-  let b: unknown;
-  try {
-    b = runBody(off, body);
-  } finally {
-    off.rollback();
-  }
-  expect(a).toEqual(b);
-  expect(off.readAheads).toBe(0);
-  return { value: a, readAheads };
-}
+const both = (body: string) => onBoth(on, off, PRELUDE, body);
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
