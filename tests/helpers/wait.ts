@@ -9,3 +9,9 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** Whether any session waits for a lock the backend `pid` holds. */
+export async function blocksSomeone(query: (sql: string, params: unknown[]) => Promise<Array<{ n: number }>>, pid: number): Promise<boolean> {
+  const [r] = await query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))`, [pid]);
+  return (r?.n ?? 0) > 0;
+}

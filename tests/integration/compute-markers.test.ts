@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocationChecksum } from '../helpers/allocations.ts';
 import { runFifo, type CliResult } from '../helpers/cli.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
-import { until } from '../helpers/wait.ts';
+import { blocksSomeone, until } from '../helpers/wait.ts';
 
 const trade = `INSERT INTO trade_records (order_id, symbol, side, size, price, order_time) VALUES ($1, $2, $3, $4, $5, $6)`;
 
@@ -41,8 +41,7 @@ describe('a computation and a ledger write holding a dirty marker', () => {
         await ledger.query(trade, [`a-${mode.length}-2`, 'AAA-USD', 'sell', '1', '13', '2026-01-04T00:00Z']);
         let done: CliResult | undefined;
         const run = runFifo(['compute', ...mode, '--json'], { DATABASE_URL: t.url }).then((r) => (done = r));
-        const blockedByLedger = async () => (await t.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))`, [pid]))[0]!.n > 0;
+        const blockedByLedger = () => blocksSomeone((sql, params) => t.query<{ n: number }>(sql, params), pid);
         await until('the computation to end or wait for the ledger write', async () => done !== undefined || await blockedByLedger(), 120_000);
         const waited = done === undefined;
         await ledger.query('COMMIT');

@@ -13,7 +13,7 @@ import { runCompute } from '../../packages/cli/src/compute/run-compute.ts';
 import { openClientSession } from '../../packages/cli/src/compute/client-session.ts';
 import { allocationChecksum } from '../helpers/allocations.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
-import { onBoth, runBody as runBodyIn } from '../helpers/read-ahead.ts';
+import { inBoth, onBoth, runBody as runBodyIn } from '../helpers/read-ahead.ts';
 
 /** 12 symbols of exactly 2,500 trades: two symbols are one fetch, ten are the procedure's batch. */
 const SYMBOLS = 12;
@@ -222,42 +222,26 @@ describe('adversarial cursor sequences, with and without reading ahead', () => {
   });
 
   it('a cursor left with a read in flight at the end of a call, the next calls of the same transaction', () => {
-    const go = (h: Plv8Host) => {
-      h.begin();
-      try {
-        const a = runBody(h, `globalThis.pfaStash = plv8.prepare(${JSON.stringify(SRC)}).cursor(); return ids(pfaStash.fetch(5000)).slice(-1);`);
-        const b = runBody(h, `const c = plv8.prepare(${JSON.stringify(SRC)}).cursor(); return [ids(c.fetch(5000)).slice(-1), drain(c, 5000).length];`);
-        const c = runBody(h, `const r = drain(pfaStash, 5000); return [r.length, r[0], r[r.length - 1]];`);
-        return [a, b, c];
-      } finally {
-        h.rollback();
-      }
-    };
-    const before = on.readAheads;
-    const a = go(on);
-    expect(on.readAheads - before).toBeGreaterThanOrEqual(4);
-    expect(a).toEqual(go(off));
+    const { value: a, readAheads } = inBoth(on, off, (h) => {
+      const a = runBody(h, `globalThis.pfaStash = plv8.prepare(${JSON.stringify(SRC)}).cursor(); return ids(pfaStash.fetch(5000)).slice(-1);`);
+      const b = runBody(h, `const c = plv8.prepare(${JSON.stringify(SRC)}).cursor(); return [ids(c.fetch(5000)).slice(-1), drain(c, 5000).length];`);
+      const c = runBody(h, `const r = drain(pfaStash, 5000); return [r.length, r[0], r[r.length - 1]];`);
+      return [a, b, c];
+    });
+    expect(readAheads).toBeGreaterThanOrEqual(4);
     expect(a).toEqual([[5000], [[5000], N - 5000], [N - 5000, 5001, N]]);
   });
 
   it("the host's own realm and the procedure's realm, each with a read in flight", () => {
-    const go = (h: Plv8Host) => {
-      h.begin();
-      try {
-        const mine = h.plv8.prepare(SRC).cursor();
-        const first = (mine.fetch(5000) as Array<{ id: number }>).length;
-        const theirs = runBody(h, `globalThis.pfaR = plv8.prepare(${JSON.stringify(REV)}).cursor(); return ids(pfaR.fetch(5000)).slice(-1);`);
-        const second = (mine.fetch(5000) as Array<{ id: number }>).map((r) => r.id);
-        const rest = runBody(h, `const r = drain(pfaR, 5000); return [r.length, r[0]];`);
-        return [first, theirs, second[0], second[second.length - 1], rest];
-      } finally {
-        h.rollback();
-      }
-    };
-    const before = on.readAheads;
-    const a = go(on);
-    expect(on.readAheads - before).toBeGreaterThanOrEqual(3);
-    expect(a).toEqual(go(off));
+    const { value: a, readAheads } = inBoth(on, off, (h) => {
+      const mine = h.plv8.prepare(SRC).cursor();
+      const first = (mine.fetch(5000) as Array<{ id: number }>).length;
+      const theirs = runBody(h, `globalThis.pfaR = plv8.prepare(${JSON.stringify(REV)}).cursor(); return ids(pfaR.fetch(5000)).slice(-1);`);
+      const second = (mine.fetch(5000) as Array<{ id: number }>).map((r) => r.id);
+      const rest = runBody(h, `const r = drain(pfaR, 5000); return [r.length, r[0]];`);
+      return [first, theirs, second[0], second[second.length - 1], rest];
+    });
+    expect(readAheads).toBeGreaterThanOrEqual(3);
     expect(a).toEqual([5000, [15001], 5001, 10000, [N - 5000, 15000]]);
   });
 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProcedures, Plv8Host } from '../../packages/plv8/src/index.ts';
 import { createTestSchema, type TestSchema } from '../helpers/db.ts';
-import { onBoth, runBody as runBodyIn } from '../helpers/read-ahead.ts';
+import { inBoth, onBoth, runBody as runBodyIn } from '../helpers/read-ahead.ts';
 
 const fixtureEntry = fileURLToPath(new URL('../../packages/plv8/test/fixtures/procedures.ts', import.meta.url));
 
@@ -294,27 +294,19 @@ describe('subtransactions', () => {
   });
 
   it("a cursor opened in a subtransaction of the host's own API that rolls back is gone too", () => {
-    const go = (h: Plv8Host) => {
-      h.begin();
+    const { value: a, readAheads } = inBoth(on, off, (h) => {
+      let err: unknown;
       try {
-        let err: unknown;
-        try {
-          h.plv8.subtransaction(() => {
-            runBody(h, `globalThis.pfSub = plv8.prepare(${JSON.stringify(SRC)}).cursor(); return ids(pfSub.fetch(5000));`);
-            throw new Error('undo');
-          });
-        } catch (e) {
-          err = (e as Error).message;
-        }
-        return [err, runBody(h, `return [attempt(() => ids(pfSub.fetch(100))), plv8.execute('SELECT 5 AS five')[0].five];`)];
-      } finally {
-        h.rollback();
+        h.plv8.subtransaction(() => {
+          runBody(h, `globalThis.pfSub = plv8.prepare(${JSON.stringify(SRC)}).cursor(); return ids(pfSub.fetch(5000));`);
+          throw new Error('undo');
+        });
+      } catch (e) {
+        err = (e as Error).message;
       }
-    };
-    const before = on.readAheads;
-    const a = go(on);
-    expect(on.readAheads - before).toBe(1);
-    expect(a).toEqual(go(off));
+      return [err, runBody(h, `return [attempt(() => ids(pfSub.fetch(100))), plv8.execute('SELECT 5 AS five')[0].five];`)];
+    });
+    expect(readAheads).toBe(1);
     expect(a).toEqual(['undo', [{ error: 'cursor "plv8_ctx_cursor_N" does not exist', code: '34000', detail: null, context: null }, 5]]);
   });
 
