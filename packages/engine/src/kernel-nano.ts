@@ -1,3 +1,4 @@
+import { ABSENT } from './id-index.ts';
 import { FastLot } from './lot.ts';
 import type { LotBook } from './lot-book.ts';
 import { E9, NANO_IN, SHARE_QD, Wide, addWide, feeShareQ, formatNano, formatParts, formatWide, mulNano, mulParts, parseNanoTo, setSum, subShare } from './nano.ts';
@@ -74,17 +75,15 @@ export function runNano(run: Run, book: LotBook<FastLot>, trades: readonly Trade
             sizeText = cs === 1 ? rs : formatNano(size);
             priceText = cp === 1 ? rp : formatNano(price);
             feeText = fee === 0 ? '0' : cf === 1 ? rf : formatNano(fee);
-            // One hash lookup: a duplicate leaves the size unchanged (its entry is restored below).
-            const known = seen.size;
-            seen.set(orderId, t);
-            if (seen.size !== known) {
+            // One lookup: a duplicate leaves the first entry in place (checkSequence reports it below).
+            if (seen.add(orderId, t) === ABSENT) {
               ok = true;
               ctx.prevTime = time;
               ctx.prevRank = rank;
               ctx.prevSide = side;
               ctx.prevOrderId = orderId;
               ctx.prevIsWatermark = false;
-            } else restoreSeen(run, trades, t, orderId);
+            }
           }
         }
       }
@@ -263,23 +262,4 @@ function addShare(out: Wide, q: number, d: number): void {
 function formatShare(q: number, d: number): string {
   const qh = Math.floor(q / E9); // exact (see nano.ts)
   return formatParts(false, qh, q - qh * E9, d);
-}
-
-/**
- * A duplicate orderId was set over its first entry in ctx.seen: puts that entry back (an open
- * lot of the state, the watermark trade, or the earlier trade of the batch), so that
- * checkSequence reports it as it would have.
- */
-function restoreSeen(run: Run, trades: readonly TradeInput[], t: number, orderId: string): void {
-  let before = -2;
-  if (run.lotOrderIds.includes(orderId)) before = -1;
-  else if (run.watermark === null || run.watermark.orderId !== orderId) {
-    for (let j = 0; j < t; j++) {
-      if ((trades[j] as TradeInput).orderId === orderId) {
-        before = j;
-        break;
-      }
-    }
-  }
-  run.ctx.seen.set(orderId, before);
 }

@@ -1,5 +1,6 @@
 import { AMOUNT_SCALE, DecimalSyntaxError, describeIssue, formatFixed, isCanonicalText, parseFixed } from './decimal.ts';
 import { EngineInputError, describeValue } from './errors.ts';
+import { IdIndex } from './id-index.ts';
 import { formatNano, parseNano, parsedCanonical } from './nano.ts';
 import { compareCodePoints, sideRank } from './trade-order.ts';
 import type { TradeInput, Watermark } from './types.ts';
@@ -136,9 +137,9 @@ export class BatchContext {
   prevOrderId: string;
   prevIsWatermark: boolean;
   /** orderId → index in the batch (-1: open lot of the state, -2: the watermark trade). */
-  readonly seen = new Map<string, number>();
+  readonly seen = new IdIndex();
   /** Transfer ids seen (their own namespace, per_account pooling). */
-  readonly seenTransfers = new Map<string, number>();
+  readonly seenTransfers = new IdIndex();
 
   constructor(symbol: string, watermark: Watermark | null, readonly transfers = false) {
     this.symbol = symbol;
