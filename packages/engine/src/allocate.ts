@@ -46,7 +46,7 @@ export function allocate(state: SymbolState, events: readonly LedgerEvent[], opt
   // universal: accounts and transfers are ignored (the result is the one without them)
   const trades = (hasTransfer(events) ? events.filter((e) => e.side !== 'transfer') : events) as readonly TradeInput[];
   const method = loaded.method;
-  const run = new Run(loaded.symbol, loaded.watermark, loaded.lots.map((l) => l.orderId));
+  const run = new Run(loaded.symbol, loaded.watermark, loaded.lots.map((l) => l.orderId), false, trades.length);
   const n = trades.length;
 
   let openLots: OpenLot[];
@@ -92,7 +92,7 @@ function hasTransfer(events: readonly LedgerEvent[]): boolean {
 /** per_account pooling: a book per account (kernel-accounts.ts). */
 function allocateAccounts(loaded: LoadedState, events: readonly LedgerEvent[]): AllocateResult {
   const { symbol, method } = loaded;
-  const run = new Run(symbol, loaded.watermark, loaded.buyIds, true);
+  const run = new Run(symbol, loaded.watermark, loaded.buyIds, true, events.length);
   const accounts = new Accounts(method);
   for (const p of loaded.pieces) accounts.book(p.account).add(p.buy, p.remaining);
   runAccounts(run, accounts, events);

@@ -6,11 +6,21 @@
  */
 export class IdIndex {
   /** Hash of each slot's id; 0 marks an empty slot (hashOf is never 0). */
-  private hashes = new Int32Array(64);
-  private keys: string[] = emptyKeys(64);
-  private values = new Int32Array(64);
-  private mask = 63;
+  private hashes: Int32Array;
+  private keys: string[];
+  private values: Int32Array;
+  private mask: number;
   private count = 0;
+
+  /** `expected`: how many ids the caller will record (sizes the table once; it grows past that). */
+  constructor(expected = 0) {
+    let cap = 64;
+    while (cap < 2 * expected + 2) cap *= 2;
+    this.hashes = new Int32Array(cap);
+    this.keys = emptyKeys(cap);
+    this.values = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
 
   get size(): number {
     return this.count;

@@ -17,8 +17,10 @@ export class Run {
     /** The state's open lots' order ids (in ctx.seen as -1). */
     readonly lotOrderIds: readonly string[],
     transfers = false,
+    /** Number of events of the batch (sizes the order id table). */
+    events = 0,
   ) {
-    this.ctx = new BatchContext(symbol, watermark, transfers);
+    this.ctx = new BatchContext(symbol, watermark, transfers, lotOrderIds.length + events + 1);
     for (const id of lotOrderIds) this.ctx.seen.set(id, -1);
     this.ord = lotOrderIds.length;
   }

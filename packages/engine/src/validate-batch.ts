@@ -15,7 +15,7 @@ export function validateBatch(state: SymbolState, trades: readonly LedgerEvent[]
     allocate(state, trades);
     return;
   }
-  const ctx = new BatchContext(loaded.symbol, loaded.watermark);
+  const ctx = new BatchContext(loaded.symbol, loaded.watermark, false, loaded.lots.length + trades.length + 1);
   for (const lot of loaded.lots) ctx.seen.set(lot.orderId, -1);
   const cur = new TradeCursor();
   // universal: transfers are ignored, as allocate ignores them

@@ -137,12 +137,15 @@ export class BatchContext {
   prevOrderId: string;
   prevIsWatermark: boolean;
   /** orderId → index in the batch (-1: open lot of the state, -2: the watermark trade). */
-  readonly seen = new IdIndex();
+  readonly seen: IdIndex;
   /** Transfer ids seen (their own namespace, per_account pooling). */
-  readonly seenTransfers = new IdIndex();
+  readonly seenTransfers: IdIndex;
 
-  constructor(symbol: string, watermark: Watermark | null, readonly transfers = false) {
+  /** `expectedIds`: about how many order ids the batch will record (sizes `seen` once). */
+  constructor(symbol: string, watermark: Watermark | null, readonly transfers = false, expectedIds = 0) {
     this.symbol = symbol;
+    this.seen = new IdIndex(expectedIds);
+    this.seenTransfers = new IdIndex();
     this.prevTime = watermark ? watermark.time : null;
     this.prevSide = watermark ? watermark.side : 'sell';
     this.prevRank = sideRank(this.prevSide);
