@@ -13,11 +13,6 @@ import type { TradeInput, Watermark } from './types.ts';
 
 const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function digit(t: string, i: number): number {
-  const c = t.charCodeAt(i) - 48;
-  return c >= 0 && c <= 9 ? c : -1000; // poisons any sum it is part of
-}
-
 /** True for a fixed-width UTC time `YYYY-MM-DDTHH:MM:SS.ffffffZ` naming a real instant. */
 export function isValidTime(t: unknown): t is string {
   if (typeof t !== 'string' || t.length !== 27) return false;
@@ -27,16 +22,37 @@ export function isValidTime(t: unknown): t is string {
   ) {
     return false;
   }
-  const year = digit(t, 0) * 1000 + digit(t, 1) * 100 + digit(t, 2) * 10 + digit(t, 3);
-  const month = digit(t, 5) * 10 + digit(t, 6);
-  const day = digit(t, 8) * 10 + digit(t, 9);
-  const hour = digit(t, 11) * 10 + digit(t, 12);
-  const minute = digit(t, 14) * 10 + digit(t, 15);
-  const second = digit(t, 17) * 10 + digit(t, 18);
-  for (let i = 20; i < 26; i++) if (digit(t, i) < 0) return false;
-  if (year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
-    return false;
-  }
+  const y0 = t.charCodeAt(0) - 48;
+  const y1 = t.charCodeAt(1) - 48;
+  const y2 = t.charCodeAt(2) - 48;
+  const y3 = t.charCodeAt(3) - 48;
+  const mo0 = t.charCodeAt(5) - 48;
+  const mo1 = t.charCodeAt(6) - 48;
+  const d0 = t.charCodeAt(8) - 48;
+  const d1 = t.charCodeAt(9) - 48;
+  const h0 = t.charCodeAt(11) - 48;
+  const h1 = t.charCodeAt(12) - 48;
+  const mi0 = t.charCodeAt(14) - 48;
+  const mi1 = t.charCodeAt(15) - 48;
+  const s0 = t.charCodeAt(17) - 48;
+  const s1 = t.charCodeAt(18) - 48;
+  const f0 = t.charCodeAt(20) - 48;
+  const f1 = t.charCodeAt(21) - 48;
+  const f2 = t.charCodeAt(22) - 48;
+  const f3 = t.charCodeAt(23) - 48;
+  const f4 = t.charCodeAt(24) - 48;
+  const f5 = t.charCodeAt(25) - 48;
+  // Every one a digit, without a branch per character: x | (9 − x) < 0 exactly when x ∉ 0..9.
+  const below = y0 | y1 | y2 | y3 | mo0 | mo1 | d0 | d1 | h0 | h1 | mi0 | mi1 | s0 | s1 | f0 | f1 | f2 | f3 | f4 | f5;
+  const above =
+    (9 - y0) | (9 - y1) | (9 - y2) | (9 - y3) | (9 - mo0) | (9 - mo1) | (9 - d0) | (9 - d1) | (9 - h0) | (9 - h1) |
+    (9 - mi0) | (9 - mi1) | (9 - s0) | (9 - s1) | (9 - f0) | (9 - f1) | (9 - f2) | (9 - f3) | (9 - f4) | (9 - f5);
+  if ((below | above) < 0) return false;
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const month = mo0 * 10 + mo1;
+  const day = d0 * 10 + d1;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || h0 * 10 + h1 > 23 || mi0 > 5 || s0 > 5) return false;
+  if (day <= 28) return true;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const dim = month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month] as number);
   return day <= dim;
