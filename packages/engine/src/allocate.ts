@@ -71,6 +71,7 @@ export function allocate(state: SymbolState, events: readonly LedgerEvent[], opt
     runBigInt(run, bigBook, trades, start);
     openLots = bigBook.toArray().map(bigOpenLot);
   }
+  run.ctx.seen.release();
 
   let watermark: Watermark | null = loaded.watermark;
   if (n > 0) {
@@ -96,6 +97,7 @@ function allocateAccounts(loaded: LoadedState, events: readonly LedgerEvent[]): 
   const accounts = new Accounts(method);
   for (const p of loaded.pieces) accounts.book(p.account).add(p.buy, p.remaining);
   runAccounts(run, accounts, events);
+  run.ctx.seen.release();
   const open: Array<{ piece: Piece; account: string }> = [];
   for (const [account, book] of accounts.books) for (const piece of book.pieces()) open.push({ piece, account });
   open.sort((a, b) => a.piece.buy.ord - b.piece.buy.ord || compareCodePoints(a.account, b.account));

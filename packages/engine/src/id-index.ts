@@ -16,10 +16,30 @@ export class IdIndex {
   constructor(expected = 0) {
     let cap = 64;
     while (cap < 2 * expected + 2) cap *= 2;
-    this.hashes = new Int32Array(cap);
-    this.keys = emptyKeys(cap);
-    this.values = new Int32Array(cap);
+    const s = spare;
+    if (s !== null && s.hashes.length === cap) {
+      spare = null;
+      this.hashes = s.hashes;
+      this.keys = s.keys;
+      this.values = s.values;
+    } else {
+      this.hashes = new Int32Array(cap);
+      this.keys = emptyKeys(cap);
+      this.values = new Int32Array(cap);
+    }
     this.mask = cap - 1;
+  }
+
+  /**
+   * The caller is done with this table: its storage, emptied, may serve the next table of the
+   * same size (a batch after another of about the same length: measured, allocating the typed
+   * arrays anew cost more than the lookups). The table must not be used afterwards.
+   */
+  release(): void {
+    this.hashes.fill(0);
+    this.keys.fill('');
+    spare = { hashes: this.hashes, keys: this.keys, values: this.values };
+    this.count = 0;
   }
 
   get size(): number {
@@ -94,6 +114,9 @@ export class IdIndex {
     this.mask = mask;
   }
 }
+
+/** Emptied storage of a released table (the engine is synchronous: one batch at a time). */
+let spare: { hashes: Int32Array; keys: string[]; values: Int32Array } | null = null;
 
 /** What {@link IdIndex.add} returns for an id not yet present (recorded values are ≥ -2). */
 export const ABSENT = -3;

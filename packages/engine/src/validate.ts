@@ -154,20 +154,23 @@ export class BatchContext {
   prevIsWatermark: boolean;
   /** orderId → index in the batch (-1: open lot of the state, -2: the watermark trade). */
   readonly seen: IdIndex;
-  /** Transfer ids seen (their own namespace, per_account pooling). */
-  readonly seenTransfers: IdIndex;
+  private transferIds: IdIndex | null = null;
 
   /** `expectedIds`: about how many order ids the batch will record (sizes `seen` once). */
   constructor(symbol: string, watermark: Watermark | null, readonly transfers = false, expectedIds = 0) {
     this.symbol = symbol;
     this.seen = new IdIndex(expectedIds);
-    this.seenTransfers = new IdIndex();
     this.prevTime = watermark ? watermark.time : null;
     this.prevSide = watermark ? watermark.side : 'sell';
     this.prevRank = sideRank(this.prevSide);
     this.prevOrderId = watermark ? watermark.orderId : '';
     this.prevIsWatermark = true;
     if (watermark) (watermark.side === 'transfer' ? this.seenTransfers : this.seen).set(watermark.orderId, -2);
+  }
+
+  /** Transfer ids seen (their own namespace, per_account pooling); made on first use. */
+  get seenTransfers(): IdIndex {
+    return (this.transferIds ??= new IdIndex());
   }
 }
 

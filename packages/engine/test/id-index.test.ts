@@ -37,4 +37,18 @@ describe('IdIndex', () => {
     expect(ix.get('S1-USD-100000')).toBeUndefined();
     expect(ix.size).toBe(100_000);
   });
+
+  it('a table made after another was released starts empty (it may reuse the storage)', () => {
+    const first = new IdIndex(1000);
+    for (let i = 0; i < 1000; i++) first.add(`a${i}`, i);
+    first.release();
+    const second = new IdIndex(1000);
+    expect(second.size).toBe(0);
+    for (let i = 0; i < 1000; i++) expect(second.get(`a${i}`)).toBeUndefined();
+    for (let i = 0; i < 1000; i++) expect(second.add(`b${i}`, i)).toBe(ABSENT);
+    expect(second.add('b7', 99)).toBe(7);
+    const third = new IdIndex(1000); // the storage is not shared while `second` is in use
+    expect(third.add('b7', 1)).toBe(ABSENT);
+    expect(second.get('b7')).toBe(7);
+  });
 });
