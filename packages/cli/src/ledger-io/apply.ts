@@ -4,7 +4,8 @@
  * symbols dirty. Idempotent: a fill already in the ledger with the same values is left alone.
  */
 import type pg from 'pg';
-import { copyField, copyIn } from './copy-in.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { copyField, copyIn, startCopyIn } from './copy-in.ts';
 import type { Fill } from './fills.ts';
 
 export interface Skipped {
@@ -33,6 +34,11 @@ export interface ApplyResult {
 /** COPY text is sent in chunks of about this many characters. */
 const CHUNK_CHARS = 1 << 18;
 
+/** The fills as COPY text rows, one at a time; `row` makes one row (with its newline). */
+function* copyRows(fills: Iterable<Fill>, row: (f: Fill) => string): Generator<string> {
+  for (const f of fills) yield row(f);
+}
+
 /** The fills as COPY text rows, in chunks; `row` makes one row (with its newline). */
 function* copyChunks(fills: Iterable<Fill>, row: (f: Fill) => string): Generator<string> {
   let buf = '';
@@ -46,6 +52,75 @@ function* copyChunks(fills: Iterable<Fill>, row: (f: Fill) => string): Generator
   if (buf !== '') yield buf;
 }
 
+/**
+ * Rows per COPY statement into trade_records. The ledger trigger runs once per statement, after
+ * its last row: while it runs (about half the server's time) the client reads the next
+ * statement's rows ahead, and each statement's transition table stays small enough for work_mem
+ * (one statement of a million rows spilled it, and the trigger's RETURNING, to temporary files).
+ * Audit rows, their ids and the dirty markers are the same as one statement's: the markers are
+ * merged per symbol (earliest time, latest audit id), and NOTIFY folds repeats in a transaction.
+ */
+const ROWS_PER_COPY = 100_000;
+
+/**
+ * `rows` (COPY text rows, each with its newline) by several COPY statements of at most
+ * `perStatement` rows, in order; the rows inserted. While the server finishes a statement
+ * (its trigger), the next statement's rows are made ahead, up to `perStatement`.
+ */
+async function copyInStatements(client: pg.Client, sql: string, rows: Iterator<string>, perStatement: number): Promise<number> {
+  let inserted = 0;
+  let ended = false;
+  let ahead: Buffer[] = [];
+  let aheadRows = 0;
+  /** Up to `max` rows (fewer at the end) as one chunk. */
+  const chunk = (max: number): [string, number] => {
+    let buf = '';
+    let n = 0;
+    while (n < max && buf.length < CHUNK_CHARS) {
+      const r = rows.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      buf += r.value;
+      n++;
+    }
+    return [buf, n];
+  };
+  do {
+    const made = ahead;
+    let count = aheadRows;
+    ahead = [];
+    aheadRows = 0;
+    const statement = function* () {
+      yield* made;
+      while (!ended && count < perStatement) {
+        const [buf, n] = chunk(perStatement - count);
+        count += n;
+        if (buf !== '') yield buf;
+      }
+    };
+    const q = startCopyIn(client, sql, statement());
+    await q.sent;
+    let answered = false;
+    const settled = q.done.then(() => { answered = true; }, () => { answered = true; });
+    try {
+      while (!ended && !answered && aheadRows < perStatement) {
+        const [buf, n] = chunk(perStatement - aheadRows);
+        aheadRows += n;
+        // as bytes: a chunk kept as a string is a tree of every row's pieces, several times its size
+        if (buf !== '') ahead.push(Buffer.from(buf, 'utf8'));
+        await nextTurn(); // lets the server's answer in
+      }
+    } catch (e) {
+      await settled;
+      throw e;
+    }
+    inserted += await q.done;
+  } while (!ended || aheadRows > 0);
+  return inserted;
+}
+
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
 
 /**
@@ -55,7 +130,7 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '235
  * and indexes. A fact inserted meanwhile by another session makes the COPY fail on the key;
  * then it is undone to its savepoint and the staged path decides. Null when not taken.
  */
-async function copyIntoEmptyLedger(client: pg.Client, fills: () => Iterable<Fill>, source: string, account: string): Promise<ApplyResult | null> {
+async function copyIntoEmptyLedger(client: pg.Client, fills: () => Iterable<Fill>, source: string, account: string, rowsPerCopy: number): Promise<ApplyResult | null> {
   const { rows: [probe] } = await client.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM trade_records) AS empty');
   if (!probe!.empty) return null;
   const tail = `\t${copyField(source)}\t${copyField(account)}\n`;
@@ -68,9 +143,9 @@ async function copyIntoEmptyLedger(client: pg.Client, fills: () => Iterable<Fill
   };
   await client.query('SAVEPOINT fifo_import_copy');
   try {
-    const inserted = await copyIn(client,
+    const inserted = await copyInStatements(client,
       'COPY trade_records (order_id, symbol, side, size, price, total_fees_usd, order_time, source, account) FROM STDIN',
-      copyChunks(fills(), row));
+      copyRows(fills(), row)[Symbol.iterator](), rowsPerCopy);
     await client.query('RELEASE SAVEPOINT fifo_import_copy');
     return { read, inserted, updated: [], unchanged: read - inserted, skipped: [], symbols: [...symbols].sort() };
   } catch (e) {
@@ -84,8 +159,9 @@ async function copyIntoEmptyLedger(client: pg.Client, fills: () => Iterable<Fill
  * Runs inside the caller's transaction. `fills()` reads the fills (again at each call). Every
  * fill is in `account` (issue 14); a fill already in the ledger under another account is corrected.
  */
-export async function applyFills(client: pg.Client, fills: () => Iterable<Fill>, source: string, account = 'default'): Promise<ApplyResult> {
-  return (await copyIntoEmptyLedger(client, fills, source, account)) ?? applyStaged(client, fills(), source, account);
+export async function applyFills(client: pg.Client, fills: () => Iterable<Fill>, source: string, account = 'default',
+  opts: { rowsPerCopy?: number } = {}): Promise<ApplyResult> {
+  return (await copyIntoEmptyLedger(client, fills, source, account, opts.rowsPerCopy ?? ROWS_PER_COPY)) ?? applyStaged(client, fills(), source, account);
 }
 
 /** Fills staged by COPY into a temporary table, then compared with the ledger in SQL. */

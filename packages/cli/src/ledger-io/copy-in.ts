@@ -26,10 +26,15 @@ class CopyFromStdin {
     this.resolve = res;
     this.reject = rej;
   });
+  private markSent!: () => void;
+  /** Every chunk is handed to the socket (or the copy failed): the server finishes the statement. */
+  readonly sent = new Promise<void>((res) => {
+    this.markSent = res;
+  });
 
   constructor(
     private readonly text: string,
-    private readonly chunks: Iterable<string>,
+    private readonly chunks: Iterable<string | Buffer>,
   ) {}
 
   submit(connection: Conn): void {
@@ -44,13 +49,15 @@ class CopyFromStdin {
     try {
       for (const chunk of this.chunks) {
         if (this.failed) return; // the server refused already; it drops what follows
-        connection.sendCopyFromChunk(Buffer.from(chunk, 'utf8'));
+        connection.sendCopyFromChunk(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
         if (connection.stream.writableNeedDrain) await once(connection.stream, 'drain');
       }
       if (!this.failed) connection.endCopyFrom();
     } catch (e) {
       this.sourceError = e;
       if (!this.failed) connection.sendCopyFail(e instanceof Error ? e.message : String(e));
+    } finally {
+      this.markSent();
     }
   }
 
@@ -61,6 +68,7 @@ class CopyFromStdin {
   // pg drops its active query on an ErrorResponse (ReadyForQuery never reaches this object): settle here.
   handleError(e: Error): void {
     this.failed = true;
+    this.markSent();
     this.reject(this.sourceError ?? e);
   }
 
@@ -71,11 +79,16 @@ class CopyFromStdin {
   handleEmptyQuery(): void {}
 }
 
-/** Runs `sql` (a `COPY ... FROM STDIN`) with `chunks` of COPY text-format rows; the row count. */
-export function copyIn(client: pg.Client, sql: string, chunks: Iterable<string>): Promise<number> {
+/** Runs `sql` (a `COPY ... FROM STDIN`) with `chunks` of COPY text-format rows (UTF-8 when bytes); `done` is the row count. */
+export function startCopyIn(client: pg.Client, sql: string, chunks: Iterable<string | Buffer>): { sent: Promise<void>; done: Promise<number> } {
   const q = new CopyFromStdin(sql, chunks);
   void client.query(q as unknown as pg.QueryConfig);
-  return q.done;
+  return q;
+}
+
+/** startCopyIn to the end: the row count. */
+export function copyIn(client: pg.Client, sql: string, chunks: Iterable<string>): Promise<number> {
+  return startCopyIn(client, sql, chunks).done;
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
