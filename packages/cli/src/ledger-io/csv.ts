@@ -2,6 +2,7 @@
  * CSV in (RFC 4180: quoted fields, "" escapes, CRLF or LF, a leading BOM). Every
  * record keeps the file line it starts on, so errors can name it.
  */
+import { isUtf8 } from 'node:buffer';
 
 export interface CsvRecord {
   /** 1-based line of the file where the record starts. */
@@ -101,7 +102,8 @@ export function checkCsvBytes(b: Uint8Array): void {
     }
     throw new CsvEncodingError(`is a binary file, not CSV text (a NUL byte at line ${lineAt(b, nul)}, byte offset ${nul})`);
   }
-  const bad = invalidUtf8Offset(b);
+  // the native check first (a million-line file: milliseconds, where the loop below takes ~0.6 s before the import can start); the loop only to name the line
+  const bad = isUtf8(b) ? -1 : invalidUtf8Offset(b);
   if (bad >= 0) {
     throw new CsvEncodingError(`line ${lineAt(b, bad)}: not valid UTF-8 (byte 0x${b[bad]!.toString(16).toUpperCase().padStart(2, '0')} at byte offset ${bad}); save the file as UTF-8`);
   }
