@@ -300,34 +300,26 @@ interface Finished {
   unmatchedTransfers: string[];
 }
 
-// ---- writing: one text per column, split and unnest'ed by the server ----
-
-/** An element of a text[] literal, quoted only when it has to be. */
-function arrayElement(s: string | null): string {
-  if (s === null) return 'NULL';
-  if (/^[^\s"\\{},]+$/.test(s) && !(s.length === 4 && s.toUpperCase() === 'NULL')) return s;
-  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
-}
+// ---- writing: one typed array per column, unnest'ed by the server ----
 
 const ALLOCATION_COLUMNS = `allocation_version, symbol, sell_order_id, allocation_seq, buy_order_id, allocated_size,
     buy_price, sell_price, buy_time, sell_time, buy_fee_usd, sell_fee_usd, cost_basis_usd, proceeds_usd, pnl_usd, account, computation_id`;
 
 /**
- * Ids as text[] literals (an adopted id may hold anything); numbers and times as lines ('' is
- * NULL). cost_basis, proceeds and pnl are not sent: they are the contract's formulas over the
- * row's own exact columns (products at full scale, no rounding), so the server computes them and
- * trim_scale gives the engine's canonical text. Sending them cost the host three more decimal
- * texts per row to join, copy and send, and the server the same work to parse them.
+ * One array parameter per column, of the column's type: PLV8 builds each array in the server
+ * from the JS strings (numeric_in, timestamptz_in per element: exact), and the Node host sends
+ * them in the binary format, so neither joins texts for the server to split again. cost_basis,
+ * proceeds and pnl are not sent: they are the contract's formulas over the row's own exact
+ * columns (products at full scale, no rounding), so the server computes them and trim_scale
+ * gives the engine's canonical text.
  */
 function insertRowsSql(table: string): string {
-  const lines = (n: number, type: string) => `string_to_array($${n}::text, E'\\n', '')::${type}[]`;
   return `INSERT INTO ${table} (${ALLOCATION_COLUMNS})
      SELECT $1::int, u.symbol, u.sell, u.seq, u.buy, u.size, u.bp, u.sp, u.bt, u.st, u.bf, u.sf,
             trim_scale(u.bp * u.size + u.bf), trim_scale(u.sp * u.size - u.sf),
             trim_scale((u.sp * u.size - u.sf) - (u.bp * u.size + u.bf)), u.account, $13::bigint
-       FROM unnest($2::text::text[], $3::text::text[], ${lines(4, 'int')}, $5::text::text[], ${lines(6, 'numeric')},
-                   ${lines(7, 'numeric')}, ${lines(8, 'numeric')}, ${lines(9, 'timestamptz')}, ${lines(10, 'timestamptz')},
-                   ${lines(11, 'numeric')}, ${lines(12, 'numeric')}, $14::text::text[])
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::numeric[], $7::numeric[], $8::numeric[],
+                   $9::timestamptz[], $10::timestamptz[], $11::numeric[], $12::numeric[], $14::text[])
             AS u(symbol, sell, seq, buy, size, bp, sp, bt, st, bf, sf, account)`;
 }
 
@@ -335,40 +327,27 @@ function writeRows(target: Target, rows: readonly AllocationRow[]): number {
   const n = rows.length;
   if (n === 0) return 0;
   const symbols: string[] = new Array(n), sells: string[] = new Array(n), seqs: number[] = new Array(n);
-  const buys: string[] = new Array(n), sizes: string[] = new Array(n), buyPrices: string[] = new Array(n);
-  const sellPrices: string[] = new Array(n), buyTimes: string[] = new Array(n), sellTimes: string[] = new Array(n);
-  const buyFees: string[] = new Array(n), sellFees: string[] = new Array(n), accounts: string[] = new Array(n);
-  let lastSymbol = '', lastSymbolText = '';
-  let lastAccount = '', lastAccountText = '';
+  const buys: (string | null)[] = new Array(n), sizes: string[] = new Array(n), buyPrices: (string | null)[] = new Array(n);
+  const sellPrices: string[] = new Array(n), buyTimes: (string | null)[] = new Array(n), sellTimes: string[] = new Array(n);
+  const buyFees: (string | null)[] = new Array(n), sellFees: string[] = new Array(n), accounts: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    if (r.symbol !== lastSymbol || i === 0) {
-      lastSymbol = r.symbol;
-      lastSymbolText = arrayElement(r.symbol);
-    }
-    symbols[i] = lastSymbolText;
-    sells[i] = arrayElement(r.sellOrderId);
+    symbols[i] = r.symbol;
+    sells[i] = r.sellOrderId;
     seqs[i] = r.seq;
-    buys[i] = arrayElement(r.buyOrderId);
+    buys[i] = r.buyOrderId;
     sizes[i] = r.allocatedSize;
-    buyPrices[i] = r.buyPrice ?? '';
+    buyPrices[i] = r.buyPrice;
     sellPrices[i] = r.sellPrice;
-    buyTimes[i] = r.buyTime ?? '';
+    buyTimes[i] = r.buyTime;
     sellTimes[i] = r.sellTime;
-    buyFees[i] = r.buyFee ?? '';
+    buyFees[i] = r.buyFee;
     sellFees[i] = r.sellFee;
-    const account = r.account ?? 'default';
-    if (account !== lastAccount || i === 0) {
-      lastAccount = account;
-      lastAccountText = arrayElement(account);
-    }
-    accounts[i] = lastAccountText;
+    accounts[i] = r.account ?? 'default';
   }
-  const list = (a: string[]) => `{${a.join(',')}}`;
   return exec(insertRowsSql(target.table), [
-    target.version, list(symbols), list(sells), seqs.join('\n'), list(buys), sizes.join('\n'), buyPrices.join('\n'),
-    sellPrices.join('\n'), buyTimes.join('\n'), sellTimes.join('\n'), buyFees.join('\n'), sellFees.join('\n'),
-    target.computationId, list(accounts),
+    target.version, symbols, sells, seqs, buys, sizes, buyPrices, sellPrices, buyTimes, sellTimes, buyFees, sellFees,
+    target.computationId, accounts,
   ]);
 }
 

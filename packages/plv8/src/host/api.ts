@@ -11,7 +11,8 @@ import {
   type TypeInfo,
 } from './convert.ts';
 import { createCursors } from './cursor.ts';
-import type { PgErrorFields, Step, StepResult, WorkerRequest, WorkerResponse } from './protocol.ts';
+import type { ParamValue, PgErrorFields, Step, StepResult, WorkerRequest, WorkerResponse } from './protocol.ts';
+import { BINARY_ARRAY_TYPES, encodeArray } from './binary-arrays.ts';
 
 /** PostgreSQL elevels, as PLV8 exposes them as globals. */
 export const LEVELS = {
@@ -50,6 +51,8 @@ export interface Bridge {
   memoryUsage(): { total_heap_size: number; used_heap_size: number; external_memory: number };
   /** From how many rows a cursor's fetch(n) has the next n read ahead (0: never; cursor.ts). */
   prefetchRows(): number;
+  /** Whether array parameters of binary-arrays.ts's types go in the binary format. */
+  binaryArrays(): boolean;
   /** Changes when a transaction begins or ends (what a cursor reads ahead lives in one). */
   transaction(): number;
   /** Subtransactions of the session, for both realms: one begun (its id), one ended. */
@@ -309,12 +312,21 @@ export function createPlv8(bridge: Bridge, opts: { prefix: string; v8Version: st
     return rest;
   }
 
-  function encodeParams(params: readonly unknown[], types: readonly number[], plan = false): Array<string | null> {
+  function encodeParams(params: readonly unknown[], types: readonly number[], plan = false): Array<ParamValue> {
     if (types.length !== params.length) {
       throw new Error(plan ? `plan expected ${types.length} argument(s), given is ${params.length}`
         : `parameter numbers mismatch: ${types.length} != ${params.length}`);
     }
-    return params.map((p, i) => encodeValue(p, lookup(types[i] as number), lookup));
+    const binary = bridge.binaryArrays();
+    return params.map((p, i) => {
+      const oid = types[i] as number;
+      const elem = binary ? BINARY_ARRAY_TYPES.get(oid) : undefined;
+      if (elem !== undefined && Array.isArray(p)) {
+        const binary = encodeArray(elem, p);
+        if (binary !== null) return binary;
+      }
+      return encodeValue(p, lookup(oid), lookup);
+    });
   }
 
   function paramTypesOf(sql: string): number[] {

@@ -9,6 +9,7 @@ import { createPlv8, LEVELS, type Bridge, type Plv8Api, type Plv8Internal, type 
 import { ChannelError, SyncChannel } from './channel.ts';
 import { OID, unpackSqlstate } from './convert.ts';
 import { runtimeCode } from './sources.ts';
+import { boundGlobals, functionSource } from './global-bindings.ts';
 import { restrictToV8Baseline, scanForMissingBuiltins } from '../v8-baseline.ts';
 import type { Notice, WorkerRequest, WorkerResponse } from './protocol.ts';
 import {
@@ -45,6 +46,20 @@ export interface Plv8HostOptions {
    * or `off`), else 256.
    */
   prefetchRows?: number;
+  /**
+   * Array parameters of text, int4, numeric and timestamptz in the binary format
+   * (src/host/binary-arrays.ts); false sends every parameter as text. Default: FIFO_HOST_BINARY
+   * (`off` turns it off), else on.
+   */
+  binaryArrays?: boolean;
+}
+
+function binaryArraysOf(opts: Plv8HostOptions): boolean {
+  if (opts.binaryArrays !== undefined) return opts.binaryArrays;
+  const env = process.env.FIFO_HOST_BINARY?.trim().toLowerCase();
+  if (env === undefined || env === '' || env === 'on' || env === 'true' || env === 'yes') return true;
+  if (env === 'off' || env === 'false' || env === 'no') return false;
+  throw new Error(`FIFO_HOST_BINARY must be on or off, got ${JSON.stringify(env)}`);
 }
 
 /** Reading ahead from fetch(256) on: below that a round trip saved is worth little. */
@@ -105,6 +120,7 @@ type State = 'idle' | 'transaction' | 'closed';
 
 export class Plv8Host {
   private readonly context: vm.Context;
+  private boundNames: string | undefined;
   private readonly ctx: Plv8Internal;
   private readonly main: Plv8Internal;
   private readonly mainApi: Plv8Api;
@@ -133,6 +149,7 @@ export class Plv8Host {
     for (const p of opts.procedures ?? loadGeneratedProcedures()) this.procs.set(p.name, p);
     this.onMessage = opts.onMessage ?? defaultOnMessage;
     this.prefetchRows = prefetchRowsOf(opts);
+    const binaryArrays = binaryArraysOf(opts);
     const memoryUsage = () => {
       const h = getHeapStatistics();
       return { total_heap_size: h.total_heap_size, used_heap_size: h.used_heap_size, external_memory: h.external_memory };
@@ -143,6 +160,7 @@ export class Plv8Host {
       findFunction: (name) => (this.procs.has(name) ? this.compile(name) : undefined),
       memoryUsage,
       prefetchRows: () => this.prefetchRows,
+      binaryArrays: () => binaryArrays,
       transaction: () => this.txEpoch,
       subtransactionBegun: () => {
         this.subxacts.push(++this.subxactSeq);
@@ -159,7 +177,7 @@ export class Plv8Host {
     this.context = vm.createContext({}, { name: 'plv8' });
     restrictToV8Baseline(this.context);
     this.contextSyntaxError = vm.runInContext('SyntaxError', this.context) as SyntaxErrorConstructor;
-    const install = vm.runInContext(`(function () {\n${runtimeCode()}\nreturn __plv8_runtime.install;\n})()`, this.context, {
+    const install = vm.runInContext(`${functionSource(boundGlobals(this.context), '', `${runtimeCode()}\nreturn __plv8_runtime.install;`)}()`, this.context, {
       filename: 'plv8-host-runtime.js',
     }) as (b: Bridge, v8Version: string) => Plv8Internal;
     this.ctx = install(bridge, process.versions.v8);
@@ -329,7 +347,7 @@ export class Plv8Host {
     try {
       this.ctx.clearCaches();
       this.checkRegexpFlags(body);
-      const fn = vm.runInContext(`(function () {\n${body}\n})`, this.context, { filename: 'plv8-inline.js', lineOffset: -1 }) as () => unknown;
+      const fn = vm.runInContext(functionSource(this.globals(), '', body), this.context, { filename: 'plv8-inline.js', lineOffset: -1 }) as () => unknown;
       return fn.call(this.ctx.newObject());
     } catch (e) {
       throw this.fail(e, 'inline code block');
@@ -417,13 +435,18 @@ export class Plv8Host {
     }
   }
 
+  /** The globals bodies are compiled with (global-bindings.ts): looked up once, after `plv8` is installed. */
+  private globals(): string {
+    return (this.boundNames ??= boundGlobals(this.context));
+  }
+
   private compile(name: string): (...args: unknown[]) => unknown {
     let fn = this.compiled.get(name);
     if (!fn) {
       const p = this.procs.get(name);
       if (!p) throw new Plv8Error(`function ${name} is not in the PLV8 bundle`, '42883');
       this.checkRegexpFlags(p.body);
-      const src = `(function (${p.args.map((a) => a[0]).join(', ')}) {\n${p.body}\n})`;
+      const src = functionSource(this.globals(), p.args.map((a) => a[0]).join(', '), p.body);
       fn = vm.runInContext(src, this.context, { filename: `${name}.plv8.js`, lineOffset: -1 }) as (...args: unknown[]) => unknown;
       this.compiled.set(name, fn);
     }

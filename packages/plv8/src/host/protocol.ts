@@ -1,11 +1,14 @@
 /** Messages between the host (main thread) and its database worker thread. */
 import type { MessagePort } from 'node:worker_threads';
 
+/** A parameter as sent: text, the binary form (binary-arrays.ts), or null for SQL NULL. */
+export type ParamValue = string | Uint8Array | null;
+
 /** One statement of a pipelined request (extended query protocol). */
 export interface Step {
   sql: string;
-  /** Parameter values in text format (null = SQL NULL). */
-  params?: ReadonlyArray<string | null>;
+  /** Parameter values: text format, or binary format for a Uint8Array (null = SQL NULL). */
+  params?: ReadonlyArray<ParamValue>;
   /** Parameter type OIDs sent with Parse (0 or missing = the server infers the type). */
   types?: readonly number[];
   /** Parse into this named (session-level) statement instead of the unnamed one. */

@@ -83,7 +83,7 @@ function errorFields(e: unknown): PgErrorFields {
 
 type Connection = {
   parse(q: { text: string; name?: string; types?: readonly number[] }): void;
-  bind(c: { portal?: string; statement?: string; values?: ReadonlyArray<string | null>; valueMapper?: (v: unknown) => unknown }): void;
+  bind(c: { portal?: string; statement?: string; values?: ReadonlyArray<string | Uint8Array | null>; valueMapper?: (v: unknown) => unknown }): void;
   describe(m: { type: 'S' | 'P'; name?: string }): void;
   execute(c: { portal?: string; rows?: number }): void;
   sync(): void;
@@ -93,7 +93,8 @@ type Connection = {
   stream: { cork?: () => void; uncork?: () => void };
 };
 
-const identity = (v: unknown) => v;
+/** node-postgres sends a Buffer parameter in the binary format; the thread boundary makes it a Uint8Array. */
+const asParam = (v: unknown) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v);
 
 /** A pg submittable running `steps` with one Sync. */
 class Pipeline {
@@ -133,7 +134,7 @@ class Pipeline {
         con.describe({ type: 'S', name: s.stmt ?? '' });
         continue;
       }
-      con.bind({ portal: '', statement: s.bindStmt ?? s.stmt ?? '', values: s.params ?? [], valueMapper: identity });
+      con.bind({ portal: '', statement: s.bindStmt ?? s.stmt ?? '', values: s.params ?? [], valueMapper: asParam });
       con.describe({ type: 'P', name: '' });
       con.execute({ portal: '', rows: 0 });
     }
