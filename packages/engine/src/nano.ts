@@ -355,102 +355,101 @@ export function feeShare(out: Wide, f: number, c: number, s: number): void {
  * keeps its texts alive until the caller takes them, so each extra string is copied by the
  * garbage collector (measured: the texts were the largest cost of a row).
  *
- * Layout in CH: the integer digits end at INT_END (written backwards, a sign before them), the
- * point at INT_END and the 18 fraction digits after it; trailing fraction zeros are then cut by
- * scanning back. Digits are written two at a time from PAIRS (half the divisions).
+ * Layout in CH: the sign, the integer digits, the point and the 18 fraction digits; trailing
+ * fraction zeros are then cut by scanning back. Digits are written two at a time from PAIRS
+ * (half the divisions).
  */
 const CH: number[] = [];
 for (let i = 0; i < 40; i++) CH.push(48);
-const INT_END = 20;
 const fcc = String.fromCharCode;
 /** Char codes of the two digits of 0..99: tens at 2i, ones at 2i + 1. */
 const PAIRS: number[] = [];
 for (let i = 0; i < 100; i++) PAIRS.push(48 + ((i / 10) | 0), 48 + (i % 10));
 
-/** The text of CH[o..o+n-1] (1 ≤ n ≤ 40 − o). */
-function textOf(o: number, n: number): string {
+/** The text of CH[0..n-1] (1 ≤ n ≤ 40). */
+function textOf(n: number): string {
   const c = CH;
   switch (n) {
     case 1:
-      return fcc(c[o]!);
+      return fcc(c[0]!);
     case 2:
-      return fcc(c[o]!, c[o + 1]!);
+      return fcc(c[0]!, c[1]!);
     case 3:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!);
+      return fcc(c[0]!, c[1]!, c[2]!);
     case 4:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!);
     case 5:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!);
     case 6:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!);
     case 7:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!);
     case 8:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!);
     case 9:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!);
     case 10:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!);
     case 11:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!);
     case 12:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!);
     case 13:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!);
     case 14:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!);
     case 15:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!);
     case 16:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!);
     case 17:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!);
     case 18:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!);
     case 19:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!);
     case 20:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!);
     case 21:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!);
     case 22:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!);
     case 23:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!);
     case 24:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!);
     case 25:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!);
     case 26:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!);
     case 27:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!);
     case 28:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!);
     case 29:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!);
     case 30:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!);
     case 31:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!);
     case 32:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!);
     case 33:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!, c[o + 32]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!);
     case 34:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!, c[o + 32]!, c[o + 33]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!);
     case 35:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!, c[o + 32]!, c[o + 33]!, c[o + 34]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!);
     case 36:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!, c[o + 32]!, c[o + 33]!, c[o + 34]!, c[o + 35]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!);
     case 37:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!, c[o + 32]!, c[o + 33]!, c[o + 34]!, c[o + 35]!, c[o + 36]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!, c[36]!);
     case 38:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!, c[o + 32]!, c[o + 33]!, c[o + 34]!, c[o + 35]!, c[o + 36]!, c[o + 37]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!, c[36]!, c[37]!);
     case 39:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!, c[o + 32]!, c[o + 33]!, c[o + 34]!, c[o + 35]!, c[o + 36]!, c[o + 37]!, c[o + 38]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!, c[36]!, c[37]!, c[38]!);
     case 40:
-      return fcc(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, c[o + 9]!, c[o + 10]!, c[o + 11]!, c[o + 12]!, c[o + 13]!, c[o + 14]!, c[o + 15]!, c[o + 16]!, c[o + 17]!, c[o + 18]!, c[o + 19]!, c[o + 20]!, c[o + 21]!, c[o + 22]!, c[o + 23]!, c[o + 24]!, c[o + 25]!, c[o + 26]!, c[o + 27]!, c[o + 28]!, c[o + 29]!, c[o + 30]!, c[o + 31]!, c[o + 32]!, c[o + 33]!, c[o + 34]!, c[o + 35]!, c[o + 36]!, c[o + 37]!, c[o + 38]!, c[o + 39]!);
+      return fcc(c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!, c[17]!, c[18]!, c[19]!, c[20]!, c[21]!, c[22]!, c[23]!, c[24]!, c[25]!, c[26]!, c[27]!, c[28]!, c[29]!, c[30]!, c[31]!, c[32]!, c[33]!, c[34]!, c[35]!, c[36]!, c[37]!, c[38]!, c[39]!);
   }
   throw new RangeError(`text of ${n} characters`);
 }
@@ -482,10 +481,20 @@ function put9(x: number, p: number): void {
   c[p] = 48 + q;
 }
 
-/** Writes the decimal digits of the integer 0 ≤ x < 2^53 so that they end at CH[INT_END − 1]; returns the first index. */
-function putInt(x: number): number {
+/** Number of decimal digits of an integer 0 ≤ x < 2^53. */
+function digitCount(x: number): number {
+  let d = 1;
+  if (x >= 1e8) {
+    x = Math.floor(x / 1e8); // exact (see top); < 1e8 since x < 2^53 < 1e16
+    d = 9;
+  }
+  return x < 10 ? d : x < 100 ? d + 1 : x < 1e3 ? d + 2 : x < 1e4 ? d + 3 : x < 1e5 ? d + 4 : x < 1e6 ? d + 5 : x < 1e7 ? d + 6 : d + 7;
+}
+
+/** Writes the decimal digits of the integer 0 ≤ x < 2^53 so that they end at CH[end − 1]. */
+function putInt(x: number, end: number): void {
   const c = CH;
-  let j = INT_END;
+  let j = end;
   if (x >= 2147483648) {
     // beyond int32: one digit at a time in doubles, until the rest is < 2^31
     do {
@@ -507,7 +516,6 @@ function putInt(x: number): number {
     c[--j] = d[(y << 1) + 1]!;
     c[--j] = d[y << 1]!;
   } else c[--j] = 48 + y;
-  return j;
 }
 
 /**
@@ -515,24 +523,26 @@ function putInt(x: number): number {
  * no trailing fractional zeros, no leading zeros, no "-0".
  */
 export function formatParts(neg: boolean, h: number, m: number, l: number): string {
+  const c = CH;
+  let p = 0;
+  if (neg) c[p++] = 45; // '-'
   if (l === 0 && m === 0) {
     if (h === 0) return '0';
-    let s = putInt(h);
-    if (neg) CH[--s] = 45; // '-'
-    return textOf(s, INT_END - s);
+    p += digitCount(h);
+    putInt(h, p);
+    return textOf(p);
   }
-  const c = CH;
-  let s = putInt(h);
-  if (neg) c[--s] = 45; // '-'
-  c[INT_END] = 46; // '.'
-  put9(m, INT_END + 1);
-  let e = INT_END + 10;
+  p += digitCount(h);
+  putInt(h, p);
+  c[p] = 46; // '.'
+  put9(m, p + 1);
+  let e = p + 10;
   if (l !== 0) {
     put9(l, e);
     e += 9;
   }
   while (c[e - 1] === 48) e--; // the last group is not 0: stops before the point
-  return textOf(s, e - s);
+  return textOf(e);
 }
 
 /** Canonical decimal text of a Wide (value in units of 1e-18). */
