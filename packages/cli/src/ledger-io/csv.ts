@@ -229,13 +229,39 @@ export class CsvIndex {
     let header: string[] | undefined;
     let countError: CsvSyntaxError | undefined;
     const ragged = new Map<number, number>();
+    /** The first quote at or after the current record (n: none left); found natively, once per quote. */
+    let nextQuote = -1;
     while (i < n) {
       const begin = i;
       const start = line;
       let fields = 1;
       let quotedCell = false;
       let cellEmpty = true;
-      for (;;) {
+      if (nextQuote < begin) {
+        nextQuote = bytes.indexOf(0x22, begin);
+        if (nextQuote < 0) nextQuote = n;
+      }
+      const newline = bytes.indexOf(0x0a, begin);
+      const lineEnd = newline < 0 ? n : newline;
+      // A record without quotes (nearly every one): its fields counted in one tight loop, its end
+      // found natively; the general loop below reads the same records, byte by byte.
+      const quoteFree = nextQuote >= lineEnd;
+      if (quoteFree) {
+        let end = lineEnd;
+        for (let j = begin; j < lineEnd; j++) {
+          const c = bytes[j]!;
+          if (c === 0x2c) fields++;
+          else if (c === 0x0d) {
+            end = j;
+            break;
+          }
+        }
+        cellEmpty = end === begin;
+        if (end < lineEnd) i = bytes[end + 1] === 0x0a ? end + 2 : end + 1; // CR, or CR LF
+        else i = newline < 0 ? n : newline + 1;
+        if (i > end) line++;
+      }
+      while (!quoteFree) {
         if (i >= n) break;
         const c = bytes[i]!;
         if (c === 0x22 && cellEmpty && !quotedCell) {
