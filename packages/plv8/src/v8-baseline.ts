@@ -66,7 +66,7 @@ export const MISSING_BUILTINS: readonly MissingBuiltin[] = [
 
 /**
  * Runs inside the context: deletes every listed built-in that exists there (and the matching
- * Array unscopables), and makes `RegExp(..., flags)` with the `v` flag throw V8 10.2's
+ * Array unscopables), makes the prototypes it deleted from fast again, and makes `RegExp(..., flags)` with the `v` flag throw V8 10.2's
  * SyntaxError. The wrapper replaces only the global binding: `RegExp.prototype.constructor`
  * stays the intrinsic, which keeps V8's fast regexp paths.
  */
@@ -84,6 +84,17 @@ const RESTRICT_SOURCE = `(function (list) {
     const o = resolve(owner);
     if (o != null && Object.prototype.hasOwnProperty.call(o, name)) delete o[name];
     if (owner === 'Array.prototype' && unscopables) delete unscopables[name];
+  }
+  // A delete leaves the prototype in dictionary mode, which every later method lookup pays
+  // for (String.prototype: the engine ran at about half speed). V8 makes a prototype fast
+  // again once a load through an object inheriting from it has feedback: a loop long enough for
+  // the feedback vector to be allocated.
+  for (const [owner] of list) {
+    if (!owner.endsWith('.prototype')) continue;
+    const o = resolve(owner);
+    if (o == null) continue;
+    const probe = Object.create(o);
+    for (let i = 0; i < 1000; i++) void probe.constructor;
   }
   const Intrinsic = RegExp;
   const check = (args) => {
