@@ -55,8 +55,7 @@ function* copyChunks(fills: Iterable<Fill>, row: (f: Fill) => string): Generator
 /**
  * Rows per COPY statement into trade_records. The ledger trigger runs once per statement, after
  * its last row: while it runs (about half the server's time) the client reads the next
- * statement's rows ahead, and each statement's transition table stays small enough for work_mem
- * (one statement of a million rows spilled it, and the trigger's RETURNING, to temporary files).
+ * statement's rows ahead instead of waiting, so its own work is off the critical path.
  * Audit rows, their ids and the dirty markers are the same as one statement's: the markers are
  * merged per symbol (earliest time, latest audit id), and NOTIFY folds repeats in a transaction.
  */
