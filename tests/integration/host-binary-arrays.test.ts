@@ -100,6 +100,25 @@ describe('the binary form is what the input function gives', () => {
     }), { numRuns: 60 });
   });
 
+  it('values repeated next to each other and across NULLs (a repeat copies the last element\'s bytes)', async () => {
+    // drawn from small pools so that runs of one value, and a value again after a NULL, are common
+    const pooled = <T>(pool: fc.Arbitrary<T[]>) => pool.chain((xs) => fc.array(fc.option(fc.constantFrom(...xs), { nil: null, freq: 3 }), { minLength: 1, maxLength: 40 }));
+    const cases = [
+      ['numeric', pooled(fc.array(decimalText, { minLength: 1, maxLength: 3 }))],
+      ['timestamptz', pooled(fc.array(utcText, { minLength: 1, maxLength: 3 }))],
+      ['text', pooled(fc.array(fc.string({ maxLength: 6 }).filter((s) => !s.includes('\0')), { minLength: 1, maxLength: 3 }))],
+    ] as const;
+    for (const [type, arb] of cases) {
+      await fc.assert(fc.asyncProperty(arb as fc.Arbitrary<(string | null)[]>, async (xs) => {
+        const r = await bothWays(type, xs);
+        expect(r.binary).toEqual(r.literal);
+      }), { numRuns: 60 });
+    }
+    const t = '2024-01-01T00:00:00Z';
+    const again = await bothWays('timestamptz', [t, null, t, t, null, null, t]);
+    expect(again.binary).toEqual(again.literal);
+  });
+
   it('a repeated value (copied from the element before) and an empty array', async () => {
     const same = '1.5';
     const r = await bothWays('numeric', [same, same, null, same, '2', '2']);

@@ -313,7 +313,7 @@ const PG_EPOCH_DAYS = daysFromCivil(2000, 1, 1);
  * timestamptz_in reads the same whatever DateStyle and TimeZone say.
  */
 function writeTimestamptzs(values: readonly unknown[], b: Uint8Array, p: number): number {
-  let last: unknown = null;
+  let last: unknown = null, lastAt = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v === null || v === undefined) {
@@ -322,7 +322,7 @@ function writeTimestamptzs(values: readonly unknown[], b: Uint8Array, p: number)
       continue;
     }
     if (v === last) {
-      p = repeat(b, p, p - 12, p);
+      p = repeat(b, p, lastAt, lastAt + 12);
       continue;
     }
     const s = v as string;
@@ -360,8 +360,9 @@ function writeTimestamptzs(values: readonly unknown[], b: Uint8Array, p: number)
     put32(b, p, 8);
     put32(b, p + 4, hi);
     put32(b, p + 8, total - hi * 4294967296);
-    p += 12;
     last = v;
+    lastAt = p;
+    p += 12;
   }
   return p;
 }
