@@ -180,6 +180,22 @@ describe('through the host: binary arrays on and off give the same answers', () 
     expect(answer[3]).toEqual({ ok: [{ a: [1.5, 0.3] }] });
   });
 
+  it('an array read once: holes are NULL, and a getter that changes its value or runs a statement sees one read', () => {
+    const answer = both(`
+      const sparse = ['1.5']; sparse[2] = '2.5';
+      let reads = 0;
+      const tricky = ['1.50', '2.25'];
+      Object.defineProperty(tricky, 1, { get() {
+        reads++;
+        plv8.execute('SELECT cardinality($1::numeric[]) AS n', [['9.99', '8.88', '7.77']]);
+        return reads === 1 ? '2.25' : 'abc';
+      } });
+      const texts = plv8.execute('SELECT x::text AS x FROM unnest($1::numeric[]) WITH ORDINALITY u(x, o) ORDER BY o', [sparse]).map((r) => r.x);
+      const got = plv8.execute('SELECT x::text AS x FROM unnest($1::numeric[]) WITH ORDINALITY u(x, o) ORDER BY o', [tricky]).map((r) => r.x);
+      return { texts, got, reads };`);
+    expect(answer).toEqual({ texts: ['1.5', null, '2.5'], got: ['1.50', '2.25'], reads: 1 });
+  });
+
   it('a prepared plan with declared array types', () => {
     const answer = both(`
       const plan = plv8.prepare('SELECT x::text AS x FROM unnest($1) x', ['numeric[]']);

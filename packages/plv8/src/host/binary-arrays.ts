@@ -386,7 +386,12 @@ export function encodeArray(elemOid: number | keyof typeof BINARY_ELEMENT_OIDS, 
   const oid = typeof elemOid === 'number' ? elemOid : BINARY_ELEMENT_OIDS[elemOid];
   const enc = ENCODERS.get(oid);
   if (enc === undefined) return null;
-  const n = values.length;
+  // Each element read once, into a plain array, as PLV8 converts them: a getter or a Proxy must
+  // not see the sizing and the writing read it again (a value that changes between them, or a
+  // statement run from a getter that reuses `scratch` under this call). Holes are NULL.
+  const elems: unknown[] = Array.prototype.slice.call(values);
+  values = elems;
+  const n = elems.length;
   const size = enc.bytes(values);
   if (size < 0) return null;
   // Written into a buffer kept between calls, then copied out at its exact length: the bound

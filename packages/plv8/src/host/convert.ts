@@ -407,7 +407,7 @@ export function encodeValue(v: unknown, info: TypeInfo, lookup: TypeLookup): str
     if (v === undefined || v === null) return null;
     if (!Array.isArray(v)) throw new Error('value is not an Array');
     const elemInfo = lookup(info.elem);
-    const parts = v.map((e) => {
+    const parts = Array.from(v, (e) => { // a hole is NULL, as in PLV8 (map would skip it)
       const t = elemInfo.category === 'C' ? encodeRecordOrNull(e, elemInfo, lookup) : encodeValue(e, elemInfo, lookup);
       return t === null ? 'NULL' : quoteArrayElement(t);
     });
