@@ -61,17 +61,6 @@ function put32(b: Uint8Array, p: number, v: number): void {
   b[p + 3] = v;
 }
 
-function textBytes(values: readonly unknown[]): number {
-  let size = HEADER;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) size += 4;
-    else if (typeof v !== 'string' || v.length > MAX_TEXT_CHARS) return -1;
-    else size += 4 + v.length * 3;
-  }
-  return size;
-}
-
 function writeTexts(values: readonly unknown[], b: Uint8Array, p: number): number {
   let last: unknown = null, lastAt = 0, lastEnd = 0;
   for (let i = 0; i < values.length; i++) {
@@ -145,17 +134,6 @@ function utf8Into(s: string, i: number, b: Uint8Array, p: number): number {
   return p;
 }
 
-function int4Bytes(values: readonly unknown[]): number {
-  let size = HEADER;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) size += 4;
-    else if (typeof v !== 'number') return -1;
-    else size += 8;
-  }
-  return size;
-}
-
 /** As PLV8 converts a Number into int4: ToInt32 (truncates and wraps). */
 function writeInt4s(values: readonly unknown[], b: Uint8Array, p: number): number {
   for (let i = 0; i < values.length; i++) {
@@ -170,17 +148,6 @@ function writeInt4s(values: readonly unknown[], b: Uint8Array, p: number): numbe
     p += 8;
   }
   return p;
-}
-
-function numericBytes(values: readonly unknown[]): number {
-  let size = HEADER;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) size += 4;
-    else if (typeof v !== 'string' || v.length === 0 || v.length > MAX_NUMERIC_CHARS) return -1;
-    else size += 14 + 2 * ((v.length + 3) >> 2);
-  }
-  return size;
 }
 
 /**
@@ -276,17 +243,6 @@ function writeNumerics(values: readonly unknown[], b: Uint8Array, p: number): nu
   return p;
 }
 
-function timestamptzBytes(values: readonly unknown[]): number {
-  let size = HEADER;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) size += 4;
-    else if (typeof v !== 'string') return -1;
-    else size += 12;
-  }
-  return size;
-}
-
 function digitsAt(s: string, at: number, len: number): number {
   let d = 0;
   for (let j = 0; j < len; j++) {
@@ -369,14 +325,49 @@ function writeTimestamptzs(values: readonly unknown[], b: Uint8Array, p: number)
 
 let scratch = new Uint8Array(1 << 16);
 
-type Encoder = { bytes: (values: readonly unknown[]) => number; write: (values: readonly unknown[], b: Uint8Array, p: number) => number };
-
-const ENCODERS = new Map<number, Encoder>([
-  [BINARY_ELEMENT_OIDS.text, { bytes: textBytes, write: writeTexts }],
-  [BINARY_ELEMENT_OIDS.int4, { bytes: int4Bytes, write: writeInt4s }],
-  [BINARY_ELEMENT_OIDS.numeric, { bytes: numericBytes, write: writeNumerics }],
-  [BINARY_ELEMENT_OIDS.timestamptz, { bytes: timestamptzBytes, write: writeTimestamptzs }],
+const WRITERS = new Map<number, (values: readonly unknown[], b: Uint8Array, p: number) => number>([
+  [BINARY_ELEMENT_OIDS.text, writeTexts],
+  [BINARY_ELEMENT_OIDS.int4, writeInt4s],
+  [BINARY_ELEMENT_OIDS.numeric, writeNumerics],
+  [BINARY_ELEMENT_OIDS.timestamptz, writeTimestamptzs],
 ]);
+
+/**
+ * Most bytes the array can take (header and length words included) and whether it has a
+ * NULL, or null when an element is of a kind its type's writer does not take (the writer
+ * may still refuse a value it takes). Text: up to three bytes per UTF-16 unit; numeric: a
+ * base-10000 digit per four characters, plus one for the split at the point.
+ */
+function sized(oid: number, values: readonly unknown[]): { size: number; nulls: boolean } | null {
+  let size = HEADER;
+  let nulls = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) {
+      size += 4;
+      nulls = true;
+      continue;
+    }
+    switch (oid) {
+      case BINARY_ELEMENT_OIDS.int4:
+        if (typeof v !== 'number') return null;
+        size += 8;
+        break;
+      case BINARY_ELEMENT_OIDS.text:
+        if (typeof v !== 'string' || v.length > MAX_TEXT_CHARS) return null;
+        size += 4 + v.length * 3;
+        break;
+      case BINARY_ELEMENT_OIDS.numeric:
+        if (typeof v !== 'string' || v.length === 0 || v.length > MAX_NUMERIC_CHARS) return null;
+        size += 14 + 2 * ((v.length + 3) >> 2);
+        break;
+      default: // timestamptz
+        if (typeof v !== 'string') return null;
+        size += 12;
+    }
+  }
+  return { size, nulls };
+}
 
 /**
  * The binary form of a one-dimensional array of `elemOid` (null and undefined elements are
@@ -384,29 +375,27 @@ const ENCODERS = new Map<number, Encoder>([
  */
 export function encodeArray(elemOid: number | keyof typeof BINARY_ELEMENT_OIDS, values: readonly unknown[]): Uint8Array | null {
   const oid = typeof elemOid === 'number' ? elemOid : BINARY_ELEMENT_OIDS[elemOid];
-  const enc = ENCODERS.get(oid);
-  if (enc === undefined) return null;
+  const write = WRITERS.get(oid);
+  if (write === undefined) return null;
   // Each element read once, into a plain array, as PLV8 converts them: a getter or a Proxy must
   // not see the sizing and the writing read it again (a value that changes between them, or a
   // statement run from a getter that reuses `scratch` under this call). Holes are NULL.
   const elems: unknown[] = Array.prototype.slice.call(values);
-  values = elems;
   const n = elems.length;
-  const size = enc.bytes(values);
-  if (size < 0) return null;
+  const bound = sized(oid, elems);
+  if (bound === null) return null;
+  const size = bound.size;
   // Written into a buffer kept between calls, then copied out at its exact length: the bound
   // is up to three times the size for text, and a view posted to the database thread would
   // carry its whole buffer.
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
   const b = scratch;
-  let nulls = 0;
-  for (let i = 0; i < n && nulls === 0; i++) if (values[i] === null || values[i] === undefined) nulls = 1;
   put32(b, 0, n === 0 ? 0 : 1);
-  put32(b, 4, nulls);
+  put32(b, 4, bound.nulls ? 1 : 0);
   put32(b, 8, oid);
   if (n === 0) return b.slice(0, 12);
   put32(b, 12, n);
   put32(b, 16, 1);
-  const end = enc.write(values, b, HEADER);
+  const end = write(elems, b, HEADER);
   return end < 0 ? null : b.slice(0, end);
 }
