@@ -56,21 +56,27 @@ export interface Plv8HostOptions {
 
 function binaryArraysOf(opts: Plv8HostOptions): boolean {
   if (opts.binaryArrays !== undefined) return opts.binaryArrays;
-  const env = process.env.FIFO_HOST_BINARY?.trim().toLowerCase();
-  if (env === undefined || env === '' || env === 'on' || env === 'true' || env === 'yes') return true;
-  if (env === 'off' || env === 'false' || env === 'no') return false;
+  const env = envSetting('FIFO_HOST_BINARY');
+  if (env === '' || env === 'on') return true;
+  if (env === 'off') return false;
   throw new Error(`FIFO_HOST_BINARY must be on or off, got ${JSON.stringify(env)}`);
 }
-
 /** Reading ahead from fetch(256) on: below that a round trip saved is worth little. */
 const PREFETCH_ROWS = 256;
 
+/** An environment setting of the host, trimmed and lower-cased ('' when unset); true/yes read as on, false/no as off. */
+function envSetting(name: string): string {
+  const v = process.env[name]?.trim().toLowerCase() ?? '';
+  if (v === 'true' || v === 'yes') return 'on';
+  if (v === 'false' || v === 'no') return 'off';
+  return v;
+}
+
 function prefetchRowsOf(opts: Plv8HostOptions): number {
   if (opts.prefetchRows !== undefined) return Math.max(0, Math.floor(opts.prefetchRows));
-  const env = process.env.FIFO_HOST_PREFETCH?.trim().toLowerCase();
-  if (env === undefined || env === '') return PREFETCH_ROWS;
-  if (env === 'off' || env === 'false' || env === 'no') return 0;
-  if (env === 'on' || env === 'true' || env === 'yes') return PREFETCH_ROWS;
+  const env = envSetting('FIFO_HOST_PREFETCH');
+  if (env === '' || env === 'on') return PREFETCH_ROWS;
+  if (env === 'off') return 0;
   const n = Number(env);
   if (!Number.isInteger(n) || n < 0) throw new Error(`FIFO_HOST_PREFETCH must be off, on or a row count, got ${JSON.stringify(env)}`);
   return n;
